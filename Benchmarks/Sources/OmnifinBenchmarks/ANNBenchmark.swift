@@ -1,0 +1,237 @@
+import Dispatch
+import Foundation
+public import Index
+
+/// The approximate-nearest-neighbour benchmark behind `omnifin bench ann`: builds an HNSW index over a base set,
+/// then measures recall, throughput and latency for each efSearch against exact ground truth.
+public struct ANNBenchmark: Sendable {
+    public struct Options: Sendable {
+        public var basePath: String
+        public var queryPath: String
+        /// `.ivecs` of exact neighbours; ignored (recomputed exactly) when `limitBase` cuts the base set.
+        public var truthPath: String?
+        public var metric: Metric = .cosine
+        public var m = 16
+        public var efConstruction = 200
+        public var efSearch: [Int] = [10, 20, 40, 80, 160, 320]
+        public var k = 10
+        public var threads = 1
+        public var buildThreads = 1
+        public var limitBase: Int?
+        public var limitQuery: Int?
+        /// Where to write a snapshot to time saving and loading it; nil skips that part.
+        public var snapshotPath: String?
+
+        public init(basePath: String, queryPath: String, truthPath: String?) {
+            self.basePath = basePath
+            self.queryPath = queryPath
+            self.truthPath = truthPath
+        }
+    }
+
+    public struct Row: Sendable {
+        public var ef: Int
+        public var recall: Double
+        public var qps: Double
+        public var p50Microseconds: Double
+        public var p99Microseconds: Double
+    }
+
+    public struct Report: Sendable {
+        public var baseCount: Int
+        public var queryCount: Int
+        public var dimension: Int
+        public var k: Int
+        public var buildSeconds: Double
+        public var indexBytes: Int
+        /// Raw vector bytes plus neighbour lists: the yardstick of the memory target.
+        public var payloadBytes: Int
+        public var snapshotSaveSeconds: Double?
+        public var snapshotLoadSeconds: Double?
+        public var snapshotBytes: Int?
+        public var rows: [Row]
+
+        /// The JSON document of `--json`.
+        public var json: String {
+            var document: [String: Any] = [
+                "lib": "omnifin", "base": baseCount, "queries": queryCount, "dimension": dimension, "k": k,
+                "build_seconds": buildSeconds, "index_bytes": indexBytes, "payload_bytes": payloadBytes,
+                "results": rows.map { row in
+                    [
+                        "ef": row.ef, "recall_at_\(k)": row.recall, "qps": row.qps, "p50_us": row.p50Microseconds,
+                        "p99_us": row.p99Microseconds,
+                    ] as [String: Any]
+                },
+            ]
+            if let snapshotSaveSeconds { document["snapshot_save_seconds"] = snapshotSaveSeconds }
+            if let snapshotLoadSeconds { document["snapshot_load_seconds"] = snapshotLoadSeconds }
+            if let snapshotBytes { document["snapshot_bytes"] = snapshotBytes }
+            let data = try! JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
+            return String(decoding: data, as: UTF8.self)
+        }
+
+        /// The human-readable table.
+        public var table: String {
+            var lines = [
+                String(
+                    format: "omnifin HNSW  base %d × %d, %d queries, k %d", baseCount, dimension, queryCount, k),
+                String(
+                    format: "build %.2f s, index %.1f MB (vectors + links %.1f MB, ratio %.3f)", buildSeconds, Double(indexBytes) / 1e6,
+                    Double(payloadBytes) / 1e6, Double(indexBytes) / Double(max(payloadBytes, 1))),
+            ]
+            if let snapshotSaveSeconds, let snapshotLoadSeconds, let snapshotBytes {
+                lines.append(
+                    String(
+                        format: "snapshot %.1f MB: save %.3f s, load %.3f s (%.0f× faster than building)", Double(snapshotBytes) / 1e6,
+                        snapshotSaveSeconds, snapshotLoadSeconds, buildSeconds / max(snapshotLoadSeconds, 1e-9)))
+            }
+            lines.append(String(format: "%6@ %10@ %10@ %10@ %10@", "ef", "recall@\(k)", "QPS", "p50 µs", "p99 µs"))
+            for row in rows {
+                lines.append(String(format: "%6d %10.4f %10.0f %10.1f %10.1f", row.ef, row.recall, row.qps, row.p50Microseconds, row.p99Microseconds))
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    public let options: Options
+
+    public init(options: Options) { self.options = options }
+
+    /// Runs the benchmark; `progress` receives one line per phase.
+    /// - Throws: ``IndexError`` for unreadable or inconsistent vector files and bad parameters.
+    public func run(progress: (String) -> Void = { _ in }) throws -> Report {
+        let base = try VectorFile.readFloatVectors(at: options.basePath, limit: options.limitBase)
+        let queries = try VectorFile.readFloatVectors(at: options.queryPath, limit: options.limitQuery)
+        guard base.dimension == queries.dimension else {
+            throw BenchmarkError("base vectors have dimension \(base.dimension) but queries have \(queries.dimension)")
+        }
+        let k = options.k
+        let truth = try groundTruth(base: base, queries: queries, progress: progress)
+
+        let configuration = HNSWConfiguration(
+            dimension: base.dimension, metric: options.metric, m: options.m, efConstruction: options.efConstruction)
+        let index = try HNSWIndex(configuration: configuration, capacity: base.count)
+        progress("building over \(base.count) vectors with \(options.buildThreads) thread(s)")
+        let buildStart = DispatchTime.now()
+        try index.add(contentsOf: base.values, ids: (0..<base.count).map(UInt64.init), threads: options.buildThreads)
+        let buildSeconds = seconds(since: buildStart)
+        progress(String(format: "built in %.2f s", buildSeconds))
+
+        var report = Report(
+            baseCount: base.count, queryCount: queries.count, dimension: base.dimension, k: k, buildSeconds: buildSeconds,
+            indexBytes: index.memoryBytes, payloadBytes: index.payloadBytes, rows: [])
+
+        if let snapshotPath = options.snapshotPath {
+            let saveStart = DispatchTime.now()
+            try index.save(to: snapshotPath, generation: 1)
+            report.snapshotSaveSeconds = seconds(since: saveStart)
+            let loadStart = DispatchTime.now()
+            let loaded = try HNSWIndex.load(from: snapshotPath)
+            report.snapshotLoadSeconds = seconds(since: loadStart)
+            report.snapshotBytes = try HNSWIndex.snapshotInfo(at: snapshotPath).fileBytes
+            // The loaded graph must answer exactly as the built one.
+            for q in 0..<min(queries.count, 20) {
+                let query = Array(queries.values[q * base.dimension..<(q + 1) * base.dimension])
+                guard try loaded.index.search(query, k: k).map(\.id) == index.search(query, k: k).map(\.id) else {
+                    throw BenchmarkError("the snapshot loaded from \(snapshotPath) answers differently from the index it was saved from")
+                }
+            }
+            try? FileManager.default.removeItem(atPath: snapshotPath)
+        }
+
+        // Warm caches and the scratch pool before timing.
+        try measure(index: index, queries: queries, truth: truth, ef: options.efSearch.first ?? 10, limit: min(queries.count, 200))
+        for ef in options.efSearch {
+            let row = try measure(index: index, queries: queries, truth: truth, ef: ef, limit: queries.count)
+            progress(String(format: "ef %d: recall %.4f, %.0f QPS", ef, row.recall, row.qps))
+            report.rows.append(row)
+        }
+        return report
+    }
+
+    private func groundTruth(
+        base: (dimension: Int, count: Int, values: [Float]), queries: (dimension: Int, count: Int, values: [Float]),
+        progress: (String) -> Void
+    ) throws -> [[Int32]] {
+        let k = options.k
+        if let truthPath = options.truthPath, options.limitBase == nil {
+            let truth = try VectorFile.readIntVectors(at: truthPath, limit: queries.count)
+            guard truth.count == queries.count, truth.dimension >= k else {
+                throw BenchmarkError("\(truthPath) has \(truth.count) rows of \(truth.dimension) ids; need \(queries.count) rows of at least \(k)")
+            }
+            return (0..<truth.count).map { Array(truth.values[$0 * truth.dimension..<$0 * truth.dimension + k]) }
+        }
+        progress("computing exact ground truth with the flat index")
+        let flat = try FlatIndex(dimension: base.dimension, metric: options.metric)
+        try flat.add(contentsOf: base.values, ids: (0..<base.count).map(UInt64.init))
+        return try flat.search(batch: queries.values, k: k).map { $0.map { Int32($0.id) } }
+    }
+
+    @discardableResult
+    private func measure(
+        index: HNSWIndex, queries: (dimension: Int, count: Int, values: [Float]), truth: [[Int32]], ef: Int, limit: Int
+    ) throws -> Row {
+        let k = options.k
+        let dimension = queries.dimension
+        let threads = max(1, options.threads)
+        let latencies = UnsafeMutableBufferPointer<Double>.allocate(capacity: limit)
+        let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: limit)
+        defer {
+            latencies.deallocate()
+            hits.deallocate()
+        }
+        let failure = LockedBox<(any Error)?>(nil)
+        let start = DispatchTime.now()
+        queries.values.withUnsafeBufferPointer { buffer in
+            // Each worker writes its own query rows of `latencies` and `hits`.
+            nonisolated(unsafe) let all = buffer
+            nonisolated(unsafe) let latencies = latencies
+            nonisolated(unsafe) let hits = hits
+            let work: @Sendable (Int) -> Void = { worker in
+                var q = worker
+                while q < limit {
+                    let query = UnsafeBufferPointer(rebasing: all[q * dimension..<(q + 1) * dimension])
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    do {
+                        let found = try index.search(query, k: k, ef: ef)
+                        let t1 = DispatchTime.now().uptimeNanoseconds
+                        latencies[q] = Double(t1 - t0) / 1000
+                        let expected = truth[q]
+                        hits[q] = found.reduce(0) { $0 + (expected.contains(Int32($1.id)) ? 1 : 0) }
+                    } catch {
+                        failure.set(error)
+                        return
+                    }
+                    q += threads
+                }
+            }
+            if threads == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: work) }
+        }
+        let elapsed = seconds(since: start)
+        if let error = failure.get() { throw error }
+        let sorted = latencies.sorted()
+        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.down)))] }
+        return Row(
+            ef: ef, recall: Double(hits.reduce(0, +)) / Double(limit * k), qps: Double(limit) / elapsed, p50Microseconds: percentile(0.5),
+            p99Microseconds: percentile(0.99))
+    }
+}
+
+func seconds(since start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+}
+
+/// A benchmark that cannot run, with the reason.
+public struct BenchmarkError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A value shared between benchmark worker threads.
+final class LockedBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func set(_ newValue: Value) { lock.withLock { value = newValue } }
+    func get() -> Value { lock.withLock { value } }
+}

@@ -1,0 +1,75 @@
+# Omnifin: two commands do everything on a fresh Debian 12 machine (as root):
+#   make run    installs what is missing, builds, starts Omnifin
+#   make test   installs what is missing, runs every test
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SHARED     ?= $(abspath ../shared)
+DATA       ?= $(SHARED)/data
+ANN_DATA   ?= $(DATA)/ann/pypi-minilm-100k
+CACHE      ?= $(HOME)/.cache/omnifin
+VENV       ?= $(CACHE)/venv
+BENCH_OUT  ?= var/bench
+# Debian packages the build and the tests need. The generic CBLAS interface links at build time (libblas-dev);
+# OpenBLAS (libopenblas0) answers behind libblas.so.3 at run time.
+DEB_PACKAGES := libblas-dev liblapacke-dev libopenblas0
+
+.PHONY: help deps build release run test bench bench-ann peers-venv clean
+
+help:
+	@echo "make run        build and start Omnifin (see README: the server arrives with the REST API issue)"
+	@echo "make test       install what is missing and run every test"
+	@echo "make bench      every benchmark (make bench-ann: the HNSW index against hnswlib, FAISS, USearch)"
+	@echo "make deps       install the Debian packages Omnifin needs, when missing"
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+# Until the REST API lands, `make run` builds Omnifin and demonstrates its retrieval core: it indexes
+# 20,000 real MiniLM embeddings of the shared benchmark set and searches them.
+run: release
+	OPENBLAS_NUM_THREADS=1 .build/release/omnifin bench ann --base $(ANN_DATA)/base.fvecs --query $(ANN_DATA)/query.fvecs \
+	  --limit-base 20000 --limit-query 500 --ef 10,20,40,80,160 --build-threads 2
+
+test: deps
+	swift build --build-tests
+	swift test --skip-build
+	python3 -m py_compile Benchmarks/peers/*.py
+
+peers-venv:
+	@if [ ! -x "$(VENV)/bin/python" ] || ! "$(VENV)/bin/python" -c "import hnswlib, faiss, usearch, matplotlib" 2>/dev/null; then \
+	  python3 -m venv "$(VENV)" && "$(VENV)/bin/pip" install -q -r Benchmarks/peers/requirements.txt; \
+	fi
+
+# Omnifin's HNSW and the three peers on the same data, parameters and threads, one after the other;
+# prints them side by side and writes a recall-vs-QPS plot to $(BENCH_OUT)/ann.png.
+ANN_ARGS ?= --m 16 --ef-construction 200 --ef 10,20,40,80,160,320 --k 10 --threads 1 --build-threads 2
+bench-ann: release peers-venv
+	mkdir -p $(BENCH_OUT)
+	OPENBLAS_NUM_THREADS=1 .build/release/omnifin bench ann --base $(ANN_DATA)/base.fvecs --query $(ANN_DATA)/query.fvecs \
+	  --truth $(ANN_DATA)/groundtruth.ivecs $(ANN_ARGS) --snapshot $(BENCH_OUT)/ann-snapshot.hnsw --json > $(BENCH_OUT)/omnifin.json
+	for lib in hnswlib faiss usearch; do \
+	  "$(VENV)/bin/python" Benchmarks/peers/ann_peers.py --lib $$lib --base $(ANN_DATA)/base.fvecs --query $(ANN_DATA)/query.fvecs \
+	    --truth $(ANN_DATA)/groundtruth.ivecs $(ANN_ARGS) --json > $(BENCH_OUT)/$$lib.json || exit 1; \
+	done
+	"$(VENV)/bin/python" Benchmarks/peers/compare_ann.py $(BENCH_OUT)/omnifin.json $(BENCH_OUT)/hnswlib.json \
+	  $(BENCH_OUT)/faiss.json $(BENCH_OUT)/usearch.json | tee $(BENCH_OUT)/ann.md
+	"$(VENV)/bin/python" Benchmarks/peers/plot_ann.py $(BENCH_OUT)/ann.png $(BENCH_OUT)/omnifin.json $(BENCH_OUT)/hnswlib.json \
+	  $(BENCH_OUT)/faiss.json $(BENCH_OUT)/usearch.json
+
+bench: bench-ann
+
+clean:
+	rm -rf .build var

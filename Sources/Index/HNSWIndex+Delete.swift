@@ -1,0 +1,168 @@
+import Synchronization
+
+extension HNSWIndex {
+    /// Deletes `id`. Its node stays in the graph as a tombstone (searches route through it but never return it)
+    /// until the next repair, which runs by itself once tombstones pass ``HNSWConfiguration/repairThreshold``.
+    ///
+    /// - Throws: ``IndexError`` `.unknownID` when `id` is not present.
+    public func remove(id: UInt64) throws(IndexError) {
+        try writeGate.withReadLock { () throws(IndexError) in try markDeleted(id) }
+        repairIfNeeded()
+    }
+
+    /// Turns the node of `id` into a tombstone. Callers hold `writeGate` shared.
+    func markDeleted(_ id: UInt64) throws(IndexError) {
+        let slot = try state.withLock { (state) throws(IndexError) -> UInt32 in
+            guard let slot = state.slotOfKey.removeValue(forKey: id) else {
+                throw IndexError(.unknownID, "id \(id) is not in the index")
+            }
+            state.deletedCount += 1
+            return slot
+        }
+        structureLock.withReadLock {
+            nodeLocks.lock(slot)
+            deleted[Int(slot)] = 1
+            nodeLocks.unlock(slot)
+        }
+    }
+
+    func repairIfNeeded() {
+        let threshold = configuration.repairThreshold
+        guard threshold > 0 else { return }
+        let due = state.withLock { state in
+            state.deletedCount > 0 && Double(state.deletedCount) >= threshold * Double(state.deletedCount + state.slotOfKey.count)
+        }
+        if due { repair() }
+    }
+
+    /// Removes every tombstone from the graph: each neighbour list that points at a deleted node is re-selected,
+    /// with the heuristic, from its live neighbours and the live neighbours of its deleted ones (searching the
+    /// graph when too few remain); the deleted slots are then freed for reuse.
+    ///
+    /// Searches and writes wait while it runs.
+    /// - Complexity: `O(n · m²)` distance computations in the worst case, far fewer when few nodes were deleted.
+    public func repair() {
+        writeGate.withWriteLock {
+            structureLock.withWriteLock {
+                withScratch { repairLocked(scratch: $0) }
+            }
+        }
+    }
+
+    private func repairLocked(scratch: SearchScratch) {
+        let (highWater, tombstones, live) = state.withLock { ($0.highWater, $0.deletedCount, $0.slotOfKey.count) }
+        guard tombstones > 0 else { return }
+        if live == 0 {
+            for slot in 0..<highWater { clearSlot(slot) }
+            state.withLock { state in
+                state.entryPoint = Self.noNode
+                state.maxLevel = -1
+                state.highWater = 0
+                state.freeSlots = []
+                state.deletedCount = 0
+            }
+            return
+        }
+        // A live entry point first, so that searches run while relinking start from a node that stays.
+        var (entry, top) = state.withLock { ($0.entryPoint, $0.maxLevel) }
+        if entry == Self.noNode || deleted[Int(entry)] != 0 {
+            entry = Self.noNode
+            top = -1
+            for slot in 0..<highWater where levels[slot] > top && deleted[slot] == 0 {
+                entry = UInt32(slot)
+                top = Int(levels[slot])
+            }
+        }
+        for slot in 0..<highWater where levels[slot] >= 0 && deleted[slot] == 0 {
+            for level in 0...Int(levels[slot]) {
+                relink(UInt32(slot), level: level, entry: entry, top: top, scratch: scratch)
+            }
+        }
+        var freed = [UInt32]()
+        for slot in 0..<highWater where levels[slot] >= 0 && deleted[slot] != 0 {
+            clearSlot(slot)
+            freed.append(UInt32(slot))
+        }
+        state.withLock { state in
+            state.entryPoint = entry
+            state.maxLevel = top
+            state.freeSlots.append(contentsOf: freed)
+            state.deletedCount = 0
+        }
+    }
+
+    private func clearSlot(_ slot: Int) {
+        upper[slot]?.deallocate()
+        upper[slot] = nil
+        levels[slot] = -1
+        deleted[slot] = 0
+        level0[slot * level0Stride] = 0
+    }
+
+    /// Re-selects the neighbour list of `slot` on `level` if it points at a tombstone.
+    private func relink(_ slot: UInt32, level: Int, entry: UInt32, top: Int, scratch: SearchScratch) {
+        let list = links(of: slot, level: level)
+        let count = Int(list[0])
+        var touched = false
+        for i in 0..<count where deleted[Int(list[1 + i])] != 0 {
+            touched = true
+            break
+        }
+        guard touched else { return }
+        let limit = level == 0 ? maxM0 : maxM
+
+        // Live neighbours, then the live nodes behind each deleted neighbour (two hops through tombstones).
+        var pool = [UInt32]()
+        var seen: Set<UInt32> = [slot]
+        func consider(_ node: UInt32, depth: Int) {
+            if deleted[Int(node)] == 0 {
+                if seen.insert(node).inserted { pool.append(node) }
+                return
+            }
+            guard depth < 2, seen.insert(node).inserted else { return }
+            let behind = links(of: node, level: level)
+            for j in 0..<Int(behind[0]) { consider(behind[1 + j], depth: depth + 1) }
+        }
+        for i in 0..<count { consider(list[1 + i], depth: 0) }
+
+        let base = UnsafePointer(vector(at: slot))
+        let baseNorm = norms[Int(slot)]
+        if pool.count < limit / 2, Int(levels[Int(entry)]) >= level {
+            // Too little left nearby: find neighbours the way an insert does.
+            var current = entry
+            var currentDistance = distance(base, norm: baseNorm, to: current)
+            if top > level {
+                for l in stride(from: top, to: level, by: -1) {
+                    greedyStep(base, queryNorm: baseNorm, level: l, current: &current, distance: &currentDistance, scratch: scratch)
+                }
+            }
+            searchLayer(
+                base, queryNorm: baseNorm, entry: current, entryDistance: currentDistance, level: level, ef: configuration.efConstruction,
+                scratch: scratch, acceptor: AcceptLive(deleted: deleted, hasTombstones: true))
+            let found = scratch.drainResultsAscending()
+            for i in 0..<found where seen.insert(scratch.ordered[i].slot).inserted { pool.append(scratch.ordered[i].slot) }
+        }
+
+        // Score the pool in blocks, sort nearest first, and select.
+        var scored = [Candidate]()
+        scored.reserveCapacity(pool.count)
+        let block = SearchScratch.bruteForceBlock
+        pool.withUnsafeBufferPointer { slots in
+            var start = 0
+            while start < slots.count {
+                let size = min(block, slots.count - start)
+                scoreSlots(slots.baseAddress! + start, count: size, from: base, norm: baseNorm, scratch: scratch)
+                for i in 0..<size { scored.append(Candidate(distance: scratch.dots[i], slot: slots[start + i])) }
+                start += size
+            }
+        }
+        scored.sort { $0.distance < $1.distance }
+        scratch.ensureOrderedCapacity(scored.count)
+        for (i, candidate) in scored.enumerated() { scratch.ordered[i] = candidate }
+        let kept = selectNeighbours(
+            base: base, baseNorm: baseNorm, candidates: scratch.ordered, count: scored.count, maxCount: limit, into: scratch.reselected,
+            scratch: scratch)
+        (list + 1).update(from: scratch.reselected, count: kept)
+        list[0] = UInt32(kept)
+    }
+}

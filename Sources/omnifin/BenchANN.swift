@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Index
+import OmnifinBenchmarks
+
+struct BenchANN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ann",
+        abstract: "Build the HNSW index over a base set and measure recall@k, QPS and latency per efSearch.",
+        discussion: """
+            Vector files are TEXMEX .fvecs/.ivecs. Example (the shipped 100k MiniLM set):
+              swift run -c release omnifin bench ann --base ../shared/data/ann/pypi-minilm-100k/base.fvecs \\
+                --query ../shared/data/ann/pypi-minilm-100k/query.fvecs --truth ../shared/data/ann/pypi-minilm-100k/groundtruth.ivecs \\
+                --m 16 --ef-construction 200 --ef 10,20,40,80,160,320 --k 10 --threads 1 --build-threads 2
+            Set OPENBLAS_NUM_THREADS=1 for single-threaded figures.
+            """
+    )
+
+    @Option(help: "Base vectors (.fvecs).") var base: String
+    @Option(help: "Query vectors (.fvecs).") var query: String
+    @Option(help: "Exact neighbour ids (.ivecs); computed exactly when omitted or when --limit-base is given.") var truth: String?
+    @Option(help: "cosine, ip or l2.") var metric: String = "cosine"
+    @Option(help: "Links per node (level 0 keeps 2·m).") var m: Int = 16
+    @Option(name: .customLong("ef-construction"), help: "Candidate list size while building.") var efConstruction: Int = 200
+    @Option(help: "Comma-separated efSearch values.") var ef: String = "10,20,40,80,160,320"
+    @Option(help: "Neighbours per query.") var k: Int = 10
+    @Option(help: "Search threads.") var threads: Int = 1
+    @Option(name: .customLong("build-threads"), help: "Insert threads (defaults to --threads).") var buildThreads: Int?
+    @Option(name: .customLong("limit-base"), help: "Use only the first N base vectors.") var limitBase: Int?
+    @Option(name: .customLong("limit-query"), help: "Use only the first N queries.") var limitQuery: Int?
+    @Option(help: "Also time saving and loading a snapshot at this path (the file is removed afterwards).") var snapshot: String?
+    @Flag(help: "Print one JSON document instead of the table.") var json = false
+
+    func validate() throws {
+        guard Metric(rawValue: metric) != nil else { throw ValidationError("--metric must be cosine, ip or l2 (got '\(metric)')") }
+        guard !efValues.isEmpty, efValues.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--ef must be a comma-separated list of positive integers (got '\(ef)')")
+        }
+        guard k > 0 else { throw ValidationError("--k must be at least 1") }
+        guard threads > 0, (buildThreads ?? 1) > 0 else { throw ValidationError("--threads and --build-threads must be at least 1") }
+        if let limitBase, limitBase < 1 { throw ValidationError("--limit-base must be at least 1") }
+        if let limitQuery, limitQuery < 1 { throw ValidationError("--limit-query must be at least 1") }
+    }
+
+    private var efValues: [Int] { ef.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func run() throws {
+        var options = ANNBenchmark.Options(basePath: base, queryPath: query, truthPath: truth)
+        options.metric = Metric(rawValue: metric)!
+        options.m = m
+        options.efConstruction = efConstruction
+        options.efSearch = efValues
+        options.k = k
+        options.threads = threads
+        options.buildThreads = buildThreads ?? threads
+        options.limitBase = limitBase
+        options.limitQuery = limitQuery
+        options.snapshotPath = snapshot
+        let report: ANNBenchmark.Report
+        do {
+            report = try ANNBenchmark(options: options).run { line in
+                if !json { FileHandle.standardError.write(Data("… \(line)\n".utf8)) }
+            }
+        } catch let error as IndexError {
+            throw ValidationError(error.message)
+        }
+        print(json ? report.json : report.table)
+    }
+}
