@@ -14,10 +14,12 @@ public struct HNSWConfiguration: Sendable, Equatable {
     public var seed: UInt64
     /// Tombstones are repaired once they reach this fraction of the stored vectors (0 disables the automatic repair).
     public var repairThreshold: Double
+    /// How the graph walk scores neighbours. Construction, exact scans and the heuristic always use BLAS.
+    public var kernel: DistanceKernel
 
     public init(
         dimension: Int, metric: Metric = .cosine, m: Int = 16, efConstruction: Int = 200, efSearch: Int = 64, seed: UInt64 = 42,
-        repairThreshold: Double = 0.1
+        repairThreshold: Double = 0.1, kernel: DistanceKernel = .blasDot
     ) {
         self.dimension = dimension
         self.metric = metric
@@ -26,6 +28,7 @@ public struct HNSWConfiguration: Sendable, Equatable {
         self.efSearch = efSearch
         self.seed = seed
         self.repairThreshold = repairThreshold
+        self.kernel = kernel
     }
 
     func validate() throws(IndexError) {

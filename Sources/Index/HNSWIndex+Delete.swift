@@ -1,3 +1,4 @@
+import CBLAS
 import Synchronization
 
 extension HNSWIndex {
@@ -21,7 +22,7 @@ extension HNSWIndex {
         }
         structureLock.withReadLock {
             nodeLocks.lock(slot)
-            deleted[Int(slot)] = 1
+            omnifin_store_relaxed_u8(deleted + Int(slot), 1)
             nodeLocks.unlock(slot)
         }
     }
@@ -162,7 +163,6 @@ extension HNSWIndex {
         let kept = selectNeighbours(
             base: base, baseNorm: baseNorm, candidates: scratch.ordered, count: scored.count, maxCount: limit, into: scratch.reselected,
             scratch: scratch)
-        (list + 1).update(from: scratch.reselected, count: kept)
-        list[0] = UInt32(kept)
+        publishLinks(list, from: scratch.reselected, count: kept)
     }
 }

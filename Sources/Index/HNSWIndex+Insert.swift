@@ -1,3 +1,4 @@
+import CBLAS
 import Dispatch
 import Synchronization
 
@@ -155,8 +156,7 @@ extension HNSWIndex {
                 scratch: scratch)
             nodeLocks.lock(slot)
             let own = links(of: slot, level: l)
-            own[0] = UInt32(chosen)
-            (own + 1).update(from: scratch.selected, count: chosen)
+            publishLinks(own, from: scratch.selected, count: chosen)
             nodeLocks.unlock(slot)
         }
         // Only now make the node reachable: a search that found it through a reverse link on an upper level
@@ -184,8 +184,8 @@ extension HNSWIndex {
         let count = Int(list[0])
         for i in 0..<count where list[1 + i] == slot { return }
         if count < limit {
-            list[1 + count] = slot
-            list[0] = UInt32(count + 1)
+            omnifin_store_release_u32(list + 1 + count, slot)
+            omnifin_store_release_u32(list, UInt32(count + 1))
             return
         }
         scratch.gatheredSlots.update(from: list + 1, count: count)
@@ -201,8 +201,7 @@ extension HNSWIndex {
         let kept = selectNeighbours(
             base: base, baseNorm: baseNorm, candidates: scratch.ordered, count: total, maxCount: limit, into: scratch.reselected,
             scratch: scratch)
-        (list + 1).update(from: scratch.reselected, count: kept)
-        list[0] = UInt32(kept)
+        publishLinks(list, from: scratch.reselected, count: kept)
     }
 
     /// Distances from `base` to `count` slots, written to `scratch.dots`: the vectors are gathered into one block

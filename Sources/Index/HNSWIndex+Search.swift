@@ -1,3 +1,4 @@
+import CBLAS
 import Synchronization
 
 /// Decides which slots a search may return.
@@ -18,7 +19,7 @@ struct AcceptLive: SlotAcceptor {
     let deleted: UnsafeMutablePointer<UInt8>
     let hasTombstones: Bool
     var acceptsAll: Bool { !hasTombstones }
-    @inline(__always) func accepts(_ slot: UInt32) -> Bool { deleted[Int(slot)] == 0 }
+    @inline(__always) func accepts(_ slot: UInt32) -> Bool { omnifin_load_relaxed_u8(deleted + Int(slot)) == 0 }
 }
 
 /// Live nodes whose bit is set in an allow-list bitmap.
@@ -34,7 +35,9 @@ struct AcceptPredicate: SlotAcceptor {
     let keys: UnsafeMutablePointer<UInt64>
     let predicate: @Sendable (UInt64) -> Bool
     var acceptsAll: Bool { false }
-    @inline(__always) func accepts(_ slot: UInt32) -> Bool { deleted[Int(slot)] == 0 && predicate(keys[Int(slot)]) }
+    @inline(__always) func accepts(_ slot: UInt32) -> Bool {
+        omnifin_load_relaxed_u8(deleted + Int(slot)) == 0 && predicate(keys[Int(slot)])
+    }
 }
 
 extension HNSWIndex {
@@ -211,15 +214,24 @@ extension HNSWIndex {
         }
     }
 
-    /// Copies the neighbour list of `slot` on `level` under its node lock and returns its length.
+    /// Copies the neighbour list of `slot` on `level` and returns its length.
+    ///
+    /// Readers take no lock: writers publish every word with a release store (``publishLinks(_:from:count:)``),
+    /// so each id read here names a node whose data is visible, and a list caught half rewritten still holds only
+    /// real nodes, which is harmless to a search.
     @inline(__always)
     func copyNeighbours(of slot: UInt32, level: Int, into out: UnsafeMutablePointer<UInt32>) -> Int {
-        nodeLocks.lock(slot)
         let list = links(of: slot, level: level)
-        let count = Int(list[0])
-        out.update(from: list + 1, count: count)
-        nodeLocks.unlock(slot)
+        let count = min(Int(omnifin_load_acquire_u32(list)), level == 0 ? maxM0 : maxM)
+        for i in 0..<count { out[i] = omnifin_load_acquire_u32(list + 1 + i) }
         return count
+    }
+
+    /// Writes a neighbour list for lock-free readers: the ids first, then the count. Callers hold the node's lock.
+    @inline(__always)
+    func publishLinks(_ list: UnsafeMutablePointer<UInt32>, from source: UnsafePointer<UInt32>, count: Int) {
+        for i in 0..<count { omnifin_store_release_u32(list + 1 + i, source[i]) }
+        omnifin_store_release_u32(list, UInt32(count))
     }
 
     /// Best-first search of one layer from `entry` with a candidate list of `ef`. Leaves up to `ef` accepted nodes
@@ -245,12 +257,15 @@ extension HNSWIndex {
         }
         let neighbours = scratch.neighbours
         let dots = scratch.dots
+        let kernel = self.kernel
         let norms = self.norms
         let dimension = self.dimension
         while !scratch.candidates.isEmpty {
             let nearest = scratch.candidates.top
             if nearest.distance > bound && (scratch.results.count >= ef || acceptor.acceptsAll) { break }
             scratch.candidates.pop()
+            // The next expansion is most likely the new nearest candidate: start fetching its list now.
+            if !scratch.candidates.isEmpty { omnifin_prefetch(links(of: scratch.candidates.top.slot, level: level)) }
 
             // Collect the unvisited neighbours and start fetching their vectors before any distance is computed.
             let listed = copyNeighbours(of: nearest.slot, level: level, into: neighbours)
@@ -259,12 +274,21 @@ extension HNSWIndex {
                 let slot = neighbours[i]
                 if visited[Int(slot)] == generation { continue }
                 visited[Int(slot)] = generation
-                Distance.prefetch(vector(at: slot), dimension: dimension)
+                // One line is enough: the hardware prefetcher follows the sequential read of the rest
+                // (measured against four lines per vector and against a sliding window; see Benchmarks/README.md).
+                omnifin_prefetch(vector(at: slot))
                 neighbours[fresh] = slot
                 fresh += 1
             }
-            for i in 0..<fresh {
-                dots[i] = Distance.dot(query, vector(at: neighbours[i]), dimension: dimension)
+            switch kernel {
+            case .blasDot:
+                for i in 0..<fresh { dots[i] = Distance.dot(query, vector(at: neighbours[i]), dimension: dimension) }
+            case .blasGatheredGemv:
+                let gathered = scratch.gathered
+                for i in 0..<fresh { (gathered + i * dimension).update(from: vector(at: neighbours[i]), count: dimension) }
+                Distance.dots(rows: gathered, count: fresh, dimension: dimension, x: query, into: dots)
+            case .simd:
+                for i in 0..<fresh { dots[i] = SIMDDistance.dot(query, vector(at: neighbours[i]), dimension: dimension) }
             }
             for i in 0..<fresh {
                 let slot = neighbours[i]

@@ -57,6 +57,7 @@ extension HNSWIndex {
             header.put(UInt32(configuration.m), at: 24)
             header.put(UInt32(configuration.efConstruction), at: 28)
             header.put(UInt32(configuration.efSearch), at: 32)
+            header.put(configuration.kernel.code, at: 36)
             header.put(UInt64(slots), at: 40)
             header.put(UInt64(live), at: 48)
             header.put(UInt64(tombstones), at: 56)
@@ -123,7 +124,8 @@ extension HNSWIndex {
         let configuration = HNSWConfiguration(
             dimension: Int(header.get(UInt32.self, at: 20)), metric: metric, m: Int(header.get(UInt32.self, at: 24)),
             efConstruction: Int(header.get(UInt32.self, at: 28)), efSearch: Int(header.get(UInt32.self, at: 32)),
-            seed: header.get(UInt64.self, at: 80), repairThreshold: Double(bitPattern: header.get(UInt64.self, at: 104)))
+            seed: header.get(UInt64.self, at: 80), repairThreshold: Double(bitPattern: header.get(UInt64.self, at: 104)),
+            kernel: DistanceKernel(code: header.get(UInt32.self, at: 36)) ?? .blasDot)
         do throws(IndexError) { try configuration.validate() } catch { throw .invalidSnapshot(path, "bad parameters: \(error.message)") }
         let slots = header.get(UInt64.self, at: 40)
         let live = header.get(UInt64.self, at: 48)

@@ -12,6 +12,12 @@ import Synchronization
 /// node is re-selected from its live neighbours and theirs, and the deleted slots are reused.
 public final class HNSWIndex: @unchecked Sendable {
     public let configuration: HNSWConfiguration
+    /// The neighbour-scoring kernel of searches; settable so one graph can be measured with each.
+    public var kernel: DistanceKernel {
+        get { kernelState.withLock { $0 } }
+        set { kernelState.withLock { $0 = newValue } }
+    }
+    private let kernelState: Mutex<DistanceKernel>
     let dimension: Int
     let metric: Metric
     let maxM: Int
@@ -85,6 +91,7 @@ public final class HNSWIndex: @unchecked Sendable {
         levels.initialize(repeating: -1, count: self.capacity)
         deleted.initialize(repeating: 0, count: self.capacity)
         state = Mutex(GraphState())
+        kernelState = Mutex(configuration.kernel)
     }
 
     deinit {

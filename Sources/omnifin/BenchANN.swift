@@ -29,6 +29,10 @@ struct BenchANN: ParsableCommand {
     @Option(name: .customLong("limit-base"), help: "Use only the first N base vectors.") var limitBase: Int?
     @Option(name: .customLong("limit-query"), help: "Use only the first N queries.") var limitQuery: Int?
     @Option(help: "Also time saving and loading a snapshot at this path (the file is removed afterwards).") var snapshot: String?
+    @Option(help: "Search this snapshot instead of building (it is built and saved there when missing).") var index: String?
+    @Option(name: .customLong("repeat"), help: "Time each ef this many times and keep the fastest pass.") var repeats: Int = 3
+    @Option(help: "Neighbour-scoring kernels, comma-separated: blas-dot, blas-gemv, simd; several alternate in one run.")
+    var kernel: String = "blas-dot"
     @Flag(help: "Print one JSON document instead of the table.") var json = false
 
     func validate() throws {
@@ -36,11 +40,17 @@ struct BenchANN: ParsableCommand {
         guard !efValues.isEmpty, efValues.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--ef must be a comma-separated list of positive integers (got '\(ef)')")
         }
+        guard !kernels.isEmpty, kernels.count == kernel.split(separator: ",").count else {
+            throw ValidationError("--kernel must list blas-dot, blas-gemv or simd (got '\(kernel)')")
+        }
         guard k > 0 else { throw ValidationError("--k must be at least 1") }
+        guard repeats > 0 else { throw ValidationError("--repeat must be at least 1") }
         guard threads > 0, (buildThreads ?? 1) > 0 else { throw ValidationError("--threads and --build-threads must be at least 1") }
         if let limitBase, limitBase < 1 { throw ValidationError("--limit-base must be at least 1") }
         if let limitQuery, limitQuery < 1 { throw ValidationError("--limit-query must be at least 1") }
     }
+
+    private var kernels: [DistanceKernel] { kernel.split(separator: ",").compactMap { DistanceKernel(rawValue: String($0)) } }
 
     private var efValues: [Int] { ef.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
@@ -56,6 +66,9 @@ struct BenchANN: ParsableCommand {
         options.limitBase = limitBase
         options.limitQuery = limitQuery
         options.snapshotPath = snapshot
+        options.indexPath = index
+        options.repeats = repeats
+        options.kernels = kernels
         let report: ANNBenchmark.Report
         do {
             report = try ANNBenchmark(options: options).run { line in

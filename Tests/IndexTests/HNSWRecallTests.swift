@@ -61,6 +61,25 @@ struct HNSWRecallTests {
         #expect(hnsw.invariantViolations() == [])
     }
 
+    @Test("every neighbour-scoring kernel walks to the same neighbours")
+    func kernelsAgree() throws {
+        let d = 40
+        let data = TestData.clustered(count: 2100, dimension: d, seed: 17)
+        let index = try HNSWIndex(configuration: HNSWConfiguration(dimension: d, m: 10, efConstruction: 80))
+        try index.add(contentsOf: Array(data[0..<2000 * d]), ids: (0..<2000).map(UInt64.init))
+        var answers = [DistanceKernel: [[UInt64]]]()
+        for kernel in DistanceKernel.allCases {
+            index.kernel = kernel
+            answers[kernel] = try (2000..<2100).map { q in try index.search(TestData.row(data, q, dimension: d), k: 10).map(\.id) }
+        }
+        // Float rounding differs between kernels, so allow a rare tie to break the other way.
+        let reference = answers[.blasDot]!
+        for kernel in DistanceKernel.allCases {
+            let same = zip(reference, answers[kernel]!).filter { $0 == $1 }.count
+            #expect(same >= 97, "\(kernel) agreed on \(same) of 100 queries")
+        }
+    }
+
     @Test("the same seed builds the same graph")
     func reproducible() throws {
         let d = 16

@@ -21,6 +21,13 @@ public struct ANNBenchmark: Sendable {
         public var limitQuery: Int?
         /// Where to write a snapshot to time saving and loading it; nil skips that part.
         public var snapshotPath: String?
+        /// A snapshot to search instead of building (built and saved there when missing): for iterating on search.
+        public var indexPath: String?
+        /// Each ef is timed this many times and the fastest pass kept (the peers do the same).
+        public var repeats = 3
+        /// Neighbour-scoring kernels to measure; with several, passes alternate between them in one process so
+        /// that they see the same machine. The first is the one reported as `results`.
+        public var kernels: [DistanceKernel] = [.blasDot]
 
         public init(basePath: String, queryPath: String, truthPath: String?) {
             self.basePath = basePath
@@ -30,6 +37,7 @@ public struct ANNBenchmark: Sendable {
     }
 
     public struct Row: Sendable {
+        public var kernel: DistanceKernel = .blasDot
         public var ef: Int
         public var recall: Double
         public var qps: Double
@@ -56,18 +64,23 @@ public struct ANNBenchmark: Sendable {
             var document: [String: Any] = [
                 "lib": "omnifin", "base": baseCount, "queries": queryCount, "dimension": dimension, "k": k,
                 "build_seconds": buildSeconds, "index_bytes": indexBytes, "payload_bytes": payloadBytes,
-                "results": rows.map { row in
-                    [
-                        "ef": row.ef, "recall_at_\(k)": row.recall, "qps": row.qps, "p50_us": row.p50Microseconds,
-                        "p99_us": row.p99Microseconds,
-                    ] as [String: Any]
-                },
+                "kernel": (rows.first?.kernel ?? .blasDot).rawValue,
+                "results": rows.filter { $0.kernel == rows.first?.kernel }.map(jsonRow),
             ]
+            let kernels = Set(rows.map(\.kernel))
+            if kernels.count > 1 {
+                document["by_kernel"] = Dictionary(
+                    uniqueKeysWithValues: kernels.map { kernel in (kernel.rawValue, rows.filter { $0.kernel == kernel }.map(jsonRow)) })
+            }
             if let snapshotSaveSeconds { document["snapshot_save_seconds"] = snapshotSaveSeconds }
             if let snapshotLoadSeconds { document["snapshot_load_seconds"] = snapshotLoadSeconds }
             if let snapshotBytes { document["snapshot_bytes"] = snapshotBytes }
             let data = try! JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
             return String(decoding: data, as: UTF8.self)
+        }
+
+        private func jsonRow(_ row: Row) -> [String: Any] {
+            ["ef": row.ef, "recall_at_\(k)": row.recall, "qps": row.qps, "p50_us": row.p50Microseconds, "p99_us": row.p99Microseconds]
         }
 
         /// The human-readable table.
@@ -85,9 +98,12 @@ public struct ANNBenchmark: Sendable {
                         format: "snapshot %.1f MB: save %.3f s, load %.3f s (%.0f× faster than building)", Double(snapshotBytes) / 1e6,
                         snapshotSaveSeconds, snapshotLoadSeconds, buildSeconds / max(snapshotLoadSeconds, 1e-9)))
             }
-            lines.append(String(format: "%6@ %10@ %10@ %10@ %10@", "ef", "recall@\(k)", "QPS", "p50 µs", "p99 µs"))
+            func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+            lines.append([pad("kernel", 10), pad("ef", 6), pad("recall@\(k)", 10), pad("QPS", 9), pad("p50 µs", 9), pad("p99 µs", 9)].joined(separator: " "))
             for row in rows {
-                lines.append(String(format: "%6d %10.4f %10.0f %10.1f %10.1f", row.ef, row.recall, row.qps, row.p50Microseconds, row.p99Microseconds))
+                lines.append(
+                    pad(row.kernel.rawValue, 10) + " "
+                        + String(format: "%6d %10.4f %9.0f %9.1f %9.1f", row.ef, row.recall, row.qps, row.p50Microseconds, row.p99Microseconds))
             }
             return lines.joined(separator: "\n")
         }
@@ -110,12 +126,23 @@ public struct ANNBenchmark: Sendable {
 
         let configuration = HNSWConfiguration(
             dimension: base.dimension, metric: options.metric, m: options.m, efConstruction: options.efConstruction)
-        let index = try HNSWIndex(configuration: configuration, capacity: base.count)
-        progress("building over \(base.count) vectors with \(options.buildThreads) thread(s)")
-        let buildStart = DispatchTime.now()
-        try index.add(contentsOf: base.values, ids: (0..<base.count).map(UInt64.init), threads: options.buildThreads)
-        let buildSeconds = seconds(since: buildStart)
-        progress(String(format: "built in %.2f s", buildSeconds))
+        var buildSeconds = 0.0
+        let index: HNSWIndex
+        if let indexPath = options.indexPath, FileManager.default.fileExists(atPath: indexPath) {
+            index = try HNSWIndex.load(from: indexPath).index
+            guard index.configuration == configuration, index.count == base.count else {
+                throw BenchmarkError("\(indexPath) holds another index (parameters or size differ); remove it to rebuild")
+            }
+            progress("loaded \(indexPath) instead of building")
+        } else {
+            index = try HNSWIndex(configuration: configuration, capacity: base.count)
+            progress("building over \(base.count) vectors with \(options.buildThreads) thread(s)")
+            let buildStart = DispatchTime.now()
+            try index.add(contentsOf: base.values, ids: (0..<base.count).map(UInt64.init), threads: options.buildThreads)
+            buildSeconds = seconds(since: buildStart)
+            progress(String(format: "built in %.2f s", buildSeconds))
+            if let indexPath = options.indexPath { try index.save(to: indexPath, generation: 0) }
+        }
 
         var report = Report(
             baseCount: base.count, queryCount: queries.count, dimension: base.dimension, k: k, buildSeconds: buildSeconds,
@@ -142,10 +169,23 @@ public struct ANNBenchmark: Sendable {
         // Warm caches and the scratch pool before timing.
         try measure(index: index, queries: queries, truth: truth, ef: options.efSearch.first ?? 10, limit: min(queries.count, 200))
         for ef in options.efSearch {
-            let row = try measure(index: index, queries: queries, truth: truth, ef: ef, limit: queries.count)
-            progress(String(format: "ef %d: recall %.4f, %.0f QPS", ef, row.recall, row.qps))
-            report.rows.append(row)
+            var best = [DistanceKernel: Row]()
+            for _ in 0..<max(1, options.repeats) {
+                for kernel in options.kernels {
+                    index.kernel = kernel
+                    var row = try measure(index: index, queries: queries, truth: truth, ef: ef, limit: queries.count)
+                    row.kernel = kernel
+                    if row.qps > best[kernel]?.qps ?? 0 { best[kernel] = row }
+                }
+            }
+            for kernel in options.kernels {
+                let row = best[kernel]!
+                progress(String(format: "%@ ef %d: recall %.4f, %.0f QPS", kernel.rawValue, ef, row.recall, row.qps))
+                report.rows.append(row)
+            }
         }
+        let order = Dictionary(uniqueKeysWithValues: options.kernels.enumerated().map { ($1, $0) })
+        report.rows.sort { (order[$0.kernel]!, $0.ef) < (order[$1.kernel]!, $1.ef) }
         return report
     }
 
