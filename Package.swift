@@ -65,6 +65,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "OmnifinCLITests",
+            dependencies: ["Index", "omnifin"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "RetrievalTests",
             dependencies: [
                 "Retrieval",

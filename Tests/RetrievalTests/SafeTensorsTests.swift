@@ -43,6 +43,26 @@ struct SafeTensorsTests {
         #expect(throws: EmbeddingError.self) { try SafeTensors(data: Data([1, 2, 3])) }
     }
 
+    @Test("a truncated model file is reported as corrupt, naming the command that fixes it")
+    func corruptModel() throws {
+        let source = URL(fileURLWithPath: BuiltinEmbedder.defaultDirectory)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-corrupt-model-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for name in ["config.json", "vocab.txt"] {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: directory.appendingPathComponent(name))
+        }
+        let weights = try Data(contentsOf: source.appendingPathComponent("model.safetensors"))
+        try weights.prefix(weights.count / 2).write(to: directory.appendingPathComponent("model.safetensors"))
+        do {
+            _ = try BuiltinEmbedder(directory: directory.path)
+            Issue.record("a truncated model loaded")
+        } catch let error as EmbeddingError {
+            #expect(error.code == .modelCorrupt)
+            #expect(error.message.contains("make model"))
+        }
+    }
+
     @Test("a missing model names the command that fixes it")
     func missingModel() {
         do {
