@@ -4,6 +4,20 @@ import Index
 import OmnifinBenchmarks
 import Retrieval
 
+/// The texts to embed and how: shared by `omnifin embed` and `omnifin bench embed`.
+struct TextInputOptions: ParsableArguments {
+    @Option(help: "Texts: .tsv (second column) or .jsonl (\"text\" field).") var input: String
+    @Option(help: "Use only the first N texts.") var limit: Int?
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func texts() throws -> [String] { try TextFile.read(input, limit: limit) }
+}
+
 struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Embed texts with the built-in all-MiniLM-L6-v2 model into an .fvecs file.",
@@ -15,20 +29,13 @@ struct Embed: ParsableCommand {
             """
     )
 
-    @Option(help: "Texts: .tsv (second column) or .jsonl (\"text\" field).") var input: String
+    @OptionGroup var source: TextInputOptions
     @Option(help: "Where to write the vectors (.fvecs).") var output: String
-    @Option(help: "Embed only the first N texts.") var limit: Int?
-    @Option(help: "Threads (default: all cores).") var threads: Int?
-
-    func validate() throws {
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    }
 
     func run() throws {
         do {
-            let texts = try TextFile.read(input, limit: limit)
-            let embedder = try BuiltinEmbedder(threads: threads)
+            let texts = try source.texts()
+            let embedder = try BuiltinEmbedder(threads: source.threads)
             let (vectors, tokens) = embedder.embedFlat(texts)
             try VectorFile.writeFloatVectors(vectors, dimension: embedder.dimension ?? 384, to: output)
             FileHandle.standardError.write(Data("embedded \(texts.count) texts (\(tokens) tokens) into \(output)\n".utf8))
@@ -52,20 +59,12 @@ struct BenchEmbed: ParsableCommand {
             """
     )
 
-    @Option(help: "Texts: .tsv (second column) or .jsonl (\"text\" field).") var input: String
-    @Option(help: "Use only the first N texts.") var limit: Int?
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @OptionGroup var source: TextInputOptions
     @Flag(help: "Print one JSON document.") var json = false
-
-    func validate() throws {
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    }
 
     func run() throws {
         do {
-            let texts = try TextFile.read(input, limit: limit)
-            let report = EmbedBenchmark.run(texts: texts, embedder: try BuiltinEmbedder(threads: threads))
+            let report = EmbedBenchmark.run(texts: try source.texts(), embedder: try BuiltinEmbedder(threads: source.threads))
             print(json ? report.json : report.table)
         } catch let error as EmbeddingError {
             throw ValidationError(error.message)
