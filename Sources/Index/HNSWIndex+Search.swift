@@ -22,11 +22,16 @@ struct AcceptLive: SlotAcceptor {
     @inline(__always) func accepts(_ slot: UInt32) -> Bool { omnifin_load_relaxed_u8(deleted + Int(slot)) == 0 }
 }
 
-/// Live nodes whose bit is set in an allow-list bitmap.
-struct AcceptBitmap: SlotAcceptor {
-    let bits: UnsafeMutablePointer<UInt64>
+/// Live nodes whose id is in a large allow-list: one hash lookup per visited node, instead of mapping every
+/// allowed id to its slot before the search.
+struct AcceptSet: SlotAcceptor {
+    let deleted: UnsafeMutablePointer<UInt8>
+    let keys: UnsafeMutablePointer<UInt64>
+    let allowed: Set<UInt64>
     var acceptsAll: Bool { false }
-    @inline(__always) func accepts(_ slot: UInt32) -> Bool { bits[Int(slot) >> 6] & (1 << (UInt64(slot) & 63)) != 0 }
+    @inline(__always) func accepts(_ slot: UInt32) -> Bool {
+        omnifin_load_relaxed_u8(deleted + Int(slot)) == 0 && allowed.contains(keys[Int(slot)])
+    }
 }
 
 /// Live nodes whose id passes a caller's predicate.
@@ -89,8 +94,9 @@ extension HNSWIndex {
     }
 
     /// The largest number of passing vectors answered by an exact scan rather than a filtered graph walk. A filtered
-    /// walk visits about `ef/selectivity` nodes, an exact scan touches every passing vector once; they cost the same
-    /// near `sqrt(c · ef · n)` passing vectors.
+    /// walk costs about `ef/selectivity`, an exact scan one dot product per passing vector, so they cost the same
+    /// near `sqrt(c · ef · n)` passing vectors. On 100k × 384 at ef 64 the scan wins at 5 % and loses at 10 %
+    /// (it leaves the cache there); c = 8 puts the switch at 7 % (see Benchmarks/README.md).
     func exactScanLimit(ef: Int, live: Int) -> Int {
         max(1024, Int((8 * Double(ef) * Double(live)).squareRoot()))
     }
@@ -98,17 +104,14 @@ extension HNSWIndex {
     private func searchAllowList(
         _ allowed: Set<UInt64>, _ scratch: SearchScratch, queryNorm: Float, entry: UInt32, top: Int, ef: Int, k: Int, live: Int
     ) -> Int {
-        // Deleted ids are no longer in the map, so every slot found here is live.
-        let slots = state.withLock { state in allowed.compactMap { state.slotOfKey[$0] } }
-        if slots.isEmpty { return 0 }
-        if slots.count <= exactScanLimit(ef: ef, live: live) {
-            return exactScan(scratch, queryNorm: queryNorm, k: k, slots: slots)
+        if allowed.count <= exactScanLimit(ef: ef, live: live) {
+            // Deleted ids are no longer in the map, so every slot found here is live.
+            let slots = state.withLock { state in allowed.compactMap { state.slotOfKey[$0] } }
+            return slots.isEmpty ? 0 : exactScan(scratch, queryNorm: queryNorm, k: k, slots: slots)
         }
-        // Map the slots to a bitmap once; the walk then tests one bit per node.
-        let bits = scratch.filterBits
-        for slot in slots { bits[Int(slot) >> 6] |= 1 << (UInt64(slot) & 63) }
-        defer { for slot in slots { bits[Int(slot) >> 6] = 0 } }
-        return searchGraph(scratch, queryNorm: queryNorm, entry: entry, top: top, ef: ef, acceptor: AcceptBitmap(bits: bits))
+        // Too many ids to map up front; the walk tests only the nodes it visits.
+        let acceptor = AcceptSet(deleted: deleted, keys: keys, allowed: allowed)
+        return searchGraph(scratch, queryNorm: queryNorm, entry: entry, top: top, ef: ef, acceptor: acceptor)
     }
 
     private func searchPredicate(

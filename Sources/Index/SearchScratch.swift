@@ -9,8 +9,6 @@ final class SearchScratch: @unchecked Sendable {
     private(set) var capacity = 0
     private(set) var visited: UnsafeMutablePointer<UInt16>
     private(set) var generation: UInt16 = 0
-    /// One bit per slot: the allow-list of a filtered search.
-    private(set) var filterBits: UnsafeMutablePointer<UInt64>
     var candidates = CandidateHeap(capacity: 256)
     var results = CandidateHeap(capacity: 256)
     /// Candidates in ascending distance, input of the neighbour heuristic.
@@ -33,7 +31,6 @@ final class SearchScratch: @unchecked Sendable {
         self.dimension = dimension
         let rows = max(maxDegree + 1, Self.bruteForceBlock)
         visited = .allocate(capacity: 1)
-        filterBits = .allocate(capacity: 1)
         orderedCapacity = 256
         ordered = .allocate(capacity: orderedCapacity)
         query = .allocate(capacity: dimension)
@@ -52,7 +49,6 @@ final class SearchScratch: @unchecked Sendable {
 
     deinit {
         visited.deallocate()
-        filterBits.deallocate()
         candidates.deallocate()
         results.deallocate()
         ordered.deallocate()
@@ -69,7 +65,7 @@ final class SearchScratch: @unchecked Sendable {
         pairDots.deallocate()
     }
 
-    var memoryBytes: Int { capacity * 2 + (capacity + 63) / 64 * 8 }
+    var memoryBytes: Int { capacity * 2 }
 
     func ensureCapacity(_ needed: Int) {
         guard needed > capacity else { return }
@@ -77,10 +73,6 @@ final class SearchScratch: @unchecked Sendable {
         visited.deallocate()
         visited = .allocate(capacity: newCapacity)
         visited.initialize(repeating: 0, count: newCapacity)
-        filterBits.deallocate()
-        let words = (newCapacity + 63) / 64
-        filterBits = .allocate(capacity: words)
-        filterBits.initialize(repeating: 0, count: words)
         capacity = newCapacity
         generation = 0
     }

@@ -33,6 +33,8 @@ struct BenchANN: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "Time each ef this many times and keep the fastest pass.") var repeats: Int = 3
     @Option(help: "Neighbour-scoring kernels, comma-separated: blas-dot, blas-gemv, simd; several alternate in one run.")
     var kernel: String = "blas-dot"
+    @Option(name: .customLong("filter-percent"), help: "Also measure searches under allow-lists passing these percentages, e.g. 1,5,20,50.")
+    var filterPercent: String?
     @Flag(help: "Print one JSON document instead of the table.") var json = false
 
     func validate() throws {
@@ -45,9 +47,17 @@ struct BenchANN: ParsableCommand {
         }
         guard k > 0 else { throw ValidationError("--k must be at least 1") }
         guard repeats > 0 else { throw ValidationError("--repeat must be at least 1") }
+        if let filterPercent, let fractions = filterFractions {
+            guard !fractions.isEmpty, fractions.count == filterPercent.split(separator: ",").count, fractions.allSatisfy({ $0 > 0 && $0 <= 1 })
+            else { throw ValidationError("--filter-percent must list percentages in (0, 100] (got '\(filterPercent)')") }
+        }
         guard threads > 0, (buildThreads ?? 1) > 0 else { throw ValidationError("--threads and --build-threads must be at least 1") }
         if let limitBase, limitBase < 1 { throw ValidationError("--limit-base must be at least 1") }
         if let limitQuery, limitQuery < 1 { throw ValidationError("--limit-query must be at least 1") }
+    }
+
+    private var filterFractions: [Double]? {
+        filterPercent.map { $0.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }.map { $0 / 100 } }
     }
 
     private var kernels: [DistanceKernel] { kernel.split(separator: ",").compactMap { DistanceKernel(rawValue: String($0)) } }
@@ -69,6 +79,7 @@ struct BenchANN: ParsableCommand {
         options.indexPath = index
         options.repeats = repeats
         options.kernels = kernels
+        options.filterFractions = filterFractions ?? []
         let report: ANNBenchmark.Report
         do {
             report = try ANNBenchmark(options: options).run { line in

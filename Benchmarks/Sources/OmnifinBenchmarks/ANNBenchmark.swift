@@ -28,6 +28,10 @@ public struct ANNBenchmark: Sendable {
         /// Neighbour-scoring kernels to measure; with several, passes alternate between them in one process so
         /// that they see the same machine. The first is the one reported as `results`.
         public var kernels: [DistanceKernel] = [.blasDot]
+        /// Fractions of the base set an allow-list passes (e.g. 0.01): each is measured against exact filtered
+        /// ground truth, on the first ``filteredQueries`` queries.
+        public var filterFractions: [Double] = []
+        public var filteredQueries = 200
 
         public init(basePath: String, queryPath: String, truthPath: String?) {
             self.basePath = basePath
@@ -38,6 +42,17 @@ public struct ANNBenchmark: Sendable {
 
     public struct Row: Sendable {
         public var kernel: DistanceKernel = .blasDot
+        public var ef: Int
+        public var recall: Double
+        public var qps: Double
+        public var p50Microseconds: Double
+        public var p99Microseconds: Double
+    }
+
+    /// Recall and speed of a search restricted by an allow-list.
+    public struct FilteredRow: Sendable {
+        public var fraction: Double
+        public var passing: Int
         public var ef: Int
         public var recall: Double
         public var qps: Double
@@ -58,6 +73,7 @@ public struct ANNBenchmark: Sendable {
         public var snapshotLoadSeconds: Double?
         public var snapshotBytes: Int?
         public var rows: [Row]
+        public var filtered: [FilteredRow] = []
 
         /// The JSON document of `--json`.
         public var json: String {
@@ -75,6 +91,14 @@ public struct ANNBenchmark: Sendable {
             if let snapshotSaveSeconds { document["snapshot_save_seconds"] = snapshotSaveSeconds }
             if let snapshotLoadSeconds { document["snapshot_load_seconds"] = snapshotLoadSeconds }
             if let snapshotBytes { document["snapshot_bytes"] = snapshotBytes }
+            if !filtered.isEmpty {
+                document["filtered"] = filtered.map { row in
+                    [
+                        "fraction": row.fraction, "passing": row.passing, "ef": row.ef, "recall_at_\(k)": row.recall, "qps": row.qps,
+                        "p50_us": row.p50Microseconds, "p99_us": row.p99Microseconds,
+                    ] as [String: Any]
+                }
+            }
             let data = try! JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
             return String(decoding: data, as: UTF8.self)
         }
@@ -104,6 +128,15 @@ public struct ANNBenchmark: Sendable {
                 lines.append(
                     pad(row.kernel.rawValue, 10) + " "
                         + String(format: "%6d %10.4f %9.0f %9.1f %9.1f", row.ef, row.recall, row.qps, row.p50Microseconds, row.p99Microseconds))
+            }
+            if !filtered.isEmpty {
+                lines.append("filtered search (allow-list), exact filtered ground truth:")
+                lines.append([pad("passes", 8), pad("vectors", 8), pad("ef", 6), pad("recall@\(k)", 10), pad("QPS", 9), pad("p50 µs", 9), pad("p99 µs", 9)].joined(separator: " "))
+                for row in filtered {
+                    lines.append(
+                        pad(String(format: "%.1f%%", row.fraction * 100), 8) + " " + pad("\(row.passing)", 8) + " "
+                            + String(format: "%6d %10.4f %9.0f %9.1f %9.1f", row.ef, row.recall, row.qps, row.p50Microseconds, row.p99Microseconds))
+                }
             }
             return lines.joined(separator: "\n")
         }
@@ -184,9 +217,64 @@ public struct ANNBenchmark: Sendable {
                 report.rows.append(row)
             }
         }
+        if !options.filterFractions.isEmpty {
+            index.kernel = options.kernels[0]
+            report.filtered = try measureFiltered(index: index, base: base, queries: queries, progress: progress)
+        }
         let order = Dictionary(uniqueKeysWithValues: options.kernels.enumerated().map { ($1, $0) })
         report.rows.sort { (order[$0.kernel]!, $0.ef) < (order[$1.kernel]!, $1.ef) }
         return report
+    }
+
+    /// For each fraction, an allow-list of that share of the ids (picked by a hash of the id), exact filtered
+    /// ground truth from the flat index, then the HNSW search under the same filter.
+    private func measureFiltered(
+        index: HNSWIndex, base: (dimension: Int, count: Int, values: [Float]), queries: (dimension: Int, count: Int, values: [Float]),
+        progress: (String) -> Void
+    ) throws -> [FilteredRow] {
+        let k = options.k
+        let d = base.dimension
+        let queryCount = min(options.filteredQueries, queries.count)
+        let flat = try FlatIndex(dimension: d, metric: options.metric)
+        try flat.add(contentsOf: base.values, ids: (0..<base.count).map(UInt64.init))
+        var rows = [FilteredRow]()
+        for fraction in options.filterFractions {
+            let allowed = Set((0..<UInt64(base.count)).filter { id in
+                var z = id &* 0x9E37_79B9_7F4A_7C15
+                z = (z ^ (z >> 31)) &* 0xBF58_476D_1CE4_E5B9
+                return Double(z >> 11) / Double(1 << 53) < fraction
+            })
+            let filter = SearchFilter.allowList(allowed)
+            var truth = [Set<UInt64>]()
+            for q in 0..<queryCount {
+                truth.append(Set(try flat.search(Array(queries.values[q * d..<(q + 1) * d]), k: k, filter: filter).map(\.id)))
+            }
+            let ef = max(k, 64)
+            var best: FilteredRow?
+            for _ in 0..<max(1, options.repeats) {
+                var latencies = [Double]()
+                var hits = 0
+                var expected = 0
+                let start = DispatchTime.now()
+                for q in 0..<queryCount {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    let found = try index.search(Array(queries.values[q * d..<(q + 1) * d]), k: k, ef: ef, filter: filter)
+                    latencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000)
+                    hits += found.filter { truth[q].contains($0.id) }.count
+                    expected += truth[q].count
+                }
+                let elapsed = seconds(since: start)
+                latencies.sort()
+                let row = FilteredRow(
+                    fraction: fraction, passing: allowed.count, ef: ef, recall: Double(hits) / Double(max(expected, 1)),
+                    qps: Double(queryCount) / elapsed, p50Microseconds: latencies[latencies.count / 2],
+                    p99Microseconds: latencies[min(latencies.count - 1, latencies.count * 99 / 100)])
+                if row.qps > best?.qps ?? 0 { best = row }
+            }
+            progress(String(format: "filter %.1f%%: recall %.4f, %.0f QPS", fraction * 100, best!.recall, best!.qps))
+            rows.append(best!)
+        }
+        return rows
     }
 
     private func groundTruth(
