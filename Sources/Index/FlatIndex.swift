@@ -101,7 +101,7 @@ public final class FlatIndex: @unchecked Sendable {
                     Distance.dots(rows: matrix.baseAddress!, count: n, dimension: dimension, x: prepared.vectors, into: out.baseAddress!)
                 }
             }
-            var heap = CandidateHeap(capacity: k + 1)
+            var heap = CandidateHeap(capacity: min(k, n) + 1)
             defer { heap.deallocate() }
             for row in 0..<n where passes(rowIDs[row], filter) {
                 let d = metric.distance(dot: dots[row], normA: prepared.norms[0], normB: norms[row])
@@ -127,7 +127,7 @@ public final class FlatIndex: @unchecked Sendable {
         defer { prepared.deallocate() }
         return lock.withReadLock {
             let n = rowIDs.count
-            var heaps = (0..<queryCount).map { _ in CandidateHeap(capacity: k + 1) }
+            var heaps = (0..<queryCount).map { _ in CandidateHeap(capacity: min(k, n) + 1) }
             defer { for heap in heaps { heap.deallocate() } }
             let queryBlock = 256
             let rowBlock = 4096

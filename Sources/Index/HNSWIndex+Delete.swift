@@ -92,12 +92,16 @@ extension HNSWIndex {
         }
     }
 
+    /// Frees a slot and wipes what it held, so a deleted document's id and vector do not linger in snapshots.
     private func clearSlot(_ slot: Int) {
         upper[slot]?.deallocate()
         upper[slot] = nil
         levels[slot] = -1
         deleted[slot] = 0
-        level0[slot * level0Stride] = 0
+        keys[slot] = 0
+        norms[slot] = 0
+        (vectors + slot * dimension).update(repeating: 0, count: dimension)
+        (level0 + slot * level0Stride).update(repeating: 0, count: level0Stride)
     }
 
     /// Re-selects the neighbour list of `slot` on `level` if it points at a tombstone.

@@ -38,7 +38,7 @@ extension HNSWIndex {
         try writeGate.withReadLock { () throws(IndexError) in
             let slots = try reserveSlots(for: ids)
             let highest = Int(slots.max()!)
-            if highest >= capacity { structureLock.withWriteLock { grow(to: highest + 1) } }
+            if structureLock.withReadLock({ highest >= capacity }) { structureLock.withWriteLock { grow(to: highest + 1) } }
             let job = InsertJob(index: self, batch: prepared, ids: ids, slots: slots)
             structureLock.withReadLock {
                 let workers = min(threads, ids.count)
@@ -62,7 +62,7 @@ extension HNSWIndex {
         try writeGate.withReadLock { () throws(IndexError) in
             try markDeleted(id)
             let slot = try reserveSlots(for: [id])[0]
-            if Int(slot) >= capacity { structureLock.withWriteLock { grow(to: Int(slot) + 1) } }
+            if structureLock.withReadLock({ Int(slot) >= capacity }) { structureLock.withWriteLock { grow(to: Int(slot) + 1) } }
             structureLock.withReadLock { withScratch { insert(row: 0, of: prepared, id: id, slot: slot, scratch: $0) } }
         }
         repairIfNeeded()
@@ -280,6 +280,12 @@ struct PreparedBatch {
     let norms: UnsafeMutablePointer<Float>
 
     init(_ source: UnsafeBufferPointer<Float>, count: Int, dimension: Int, metric: Metric) throws(IndexError) {
+        // Every caller goes through here, so no vector of the wrong length reaches the unchecked slicing below.
+        guard source.count == count * dimension else {
+            throw count == 1
+                ? .dimensionMismatch(expected: dimension, got: source.count)
+                : IndexError(.dimensionMismatch, "\(source.count) floats do not make \(count) vectors of dimension \(dimension)")
+        }
         vectors = .allocate(capacity: max(1, count * dimension))
         norms = .allocate(capacity: max(1, count))
         for row in 0..<count {

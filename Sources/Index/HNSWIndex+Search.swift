@@ -118,26 +118,19 @@ extension HNSWIndex {
         _ predicate: @escaping @Sendable (UInt64) -> Bool, _ scratch: SearchScratch, queryNorm: Float, entry: UInt32, top: Int, ef: Int,
         k: Int, live: Int
     ) -> Int {
-        let highWater = state.withLock { $0.highWater }
-        // Estimate the selectivity on an even sample of slots before choosing between a walk and a scan.
-        let sampleSize = min(highWater, 512)
+        // Work from the id map: it holds only published, live nodes (a slot still being inserted is not in it).
+        let published = state.withLock { $0.slotOfKey }
+        // Its iteration order is effectively random, so its first entries are a fair sample for the selectivity.
         var sampled = 0
         var passed = 0
-        if sampleSize > 0 {
-            let step = max(1, highWater / sampleSize)
-            var slot = 0
-            while slot < highWater {
-                if levels[slot] >= 0 && deleted[slot] == 0 {
-                    sampled += 1
-                    if predicate(keys[slot]) { passed += 1 }
-                }
-                slot += step
-            }
+        for (id, _) in published.prefix(512) {
+            sampled += 1
+            if predicate(id) { passed += 1 }
         }
         let estimate = sampled == 0 ? 0 : Int((Double(passed) / Double(sampled) * Double(live)).rounded(.up))
         if estimate <= exactScanLimit(ef: ef, live: live) {
-            let passing = (0..<highWater).lazy.filter { self.levels[$0] >= 0 && self.deleted[$0] == 0 && predicate(self.keys[$0]) }
-            return exactScan(scratch, queryNorm: queryNorm, k: k, slots: passing.map { UInt32($0) })
+            let passing = published.lazy.filter { predicate($0.key) }.map(\.value)
+            return exactScan(scratch, queryNorm: queryNorm, k: k, slots: passing)
         }
         let acceptor = AcceptPredicate(deleted: deleted, keys: keys, predicate: predicate)
         return searchGraph(scratch, queryNorm: queryNorm, entry: entry, top: top, ef: ef, acceptor: acceptor)

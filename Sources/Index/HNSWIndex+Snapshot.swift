@@ -131,16 +131,28 @@ extension HNSWIndex {
         let live = header.get(UInt64.self, at: 48)
         let tombstones = header.get(UInt64.self, at: 56)
         let payloadBytes = header.get(UInt64.self, at: 88)
-        guard slots < UInt64(UInt32.max), live + tombstones <= slots else { throw .invalidSnapshot(path, "inconsistent counts") }
+        guard slots < UInt64(UInt32.max), live <= slots, tombstones <= slots - live else { throw .invalidSnapshot(path, "inconsistent counts") }
         guard payloadBytes == UInt64(reader.size - headerSize) else {
             throw .invalidSnapshot(path, "the payload should be \(payloadBytes) bytes but the file holds \(reader.size - headerSize)")
+        }
+        // The fixed sections must fit in the file before anything is allocated for them.
+        let perSlot = UInt64(8 + 1 + 1 + 4 + configuration.dimension * 4 + (1 + 2 * configuration.m) * 4)
+        let (fixed, overflow) = slots.multipliedReportingOverflow(by: perSlot)
+        guard !overflow, fixed <= payloadBytes else {
+            throw .invalidSnapshot(path, "\(slots) slots do not fit in a payload of \(payloadBytes) bytes")
+        }
+        let top = Int(header.get(Int32.self, at: 76))
+        if live + tombstones > 0 {
+            guard top >= 0, top <= maxLevelCap, header.get(UInt32.self, at: 72) < UInt32(slots) else {
+                throw .invalidSnapshot(path, "the entry point or top level is out of range")
+            }
         }
         let info = SnapshotInfo(
             formatVersion: version, configuration: configuration, count: Int(live), generation: header.get(UInt64.self, at: 64),
             fileBytes: reader.size)
         return Header(
             info: info, slots: Int(slots), live: Int(live), tombstones: Int(tombstones), entry: header.get(UInt32.self, at: 72),
-            top: Int(header.get(Int32.self, at: 76)), payloadBytes: Int(payloadBytes), payloadChecksum: header.get(UInt64.self, at: 96))
+            top: top, payloadBytes: Int(payloadBytes), payloadChecksum: header.get(UInt64.self, at: 96))
     }
 
     /// Loads an index written by ``save(to:generation:)``. Every size is checked before use and the payload
@@ -159,8 +171,6 @@ extension HNSWIndex {
         // Set first so that the index frees whatever upper-layer lists were read if loading fails half way.
         index.state.withLock { $0.highWater = slots }
         let d = configuration.dimension
-        let fixed = slots * (8 + 1 + 1 + 4 + d * 4 + index.level0Stride * 4)
-        guard fixed <= header.payloadBytes else { throw .invalidSnapshot(path, "the payload is smaller than its fixed sections") }
         try reader.read(into: index.keys, count: slots)
         try reader.read(into: index.levels, count: slots)
         try reader.read(into: index.deleted, count: slots)
@@ -198,12 +208,17 @@ extension HNSWIndex {
         // send a search out of bounds.
         var slotOfKey = [UInt64: UInt32](minimumCapacity: live)
         var freeSlots = [UInt32]()
+        var highest = -1
         for slot in 0..<slots {
             let level = Int(index.levels[slot])
             if level < 0 {
+                // Nothing may point at a free slot (links are checked below), and its list is wiped so that nothing
+                // read from the file stays reachable through it.
+                (index.level0 + slot * index.level0Stride).update(repeating: 0, count: index.level0Stride)
                 freeSlots.append(UInt32(slot))
                 continue
             }
+            highest = max(highest, level)
             for l in 0...level {
                 let list = index.links(of: UInt32(slot), level: l)
                 let limit = l == 0 ? index.maxM0 : index.maxM
@@ -222,7 +237,8 @@ extension HNSWIndex {
             }
         }
         if header.live + header.tombstones > 0 {
-            guard header.entry < UInt32(slots), Int(index.levels[Int(header.entry)]) == header.top else {
+            // The entry point must be a node on the top level, and the top level the highest one in the graph.
+            guard header.entry < UInt32(slots), Int(index.levels[Int(header.entry)]) == header.top, header.top == highest else {
                 throw .invalidSnapshot(path, "the entry point does not match the graph")
             }
         }

@@ -87,6 +87,7 @@ public final class HNSWIndex: @unchecked Sendable {
         levels = .allocate(capacity: self.capacity)
         keys = .allocate(capacity: self.capacity)
         deleted = .allocate(capacity: self.capacity)
+        level0.initialize(repeating: 0, count: self.capacity * level0Stride)
         upper.initialize(repeating: nil, count: self.capacity)
         levels.initialize(repeating: -1, count: self.capacity)
         deleted.initialize(repeating: 0, count: self.capacity)
@@ -156,7 +157,7 @@ public final class HNSWIndex: @unchecked Sendable {
 
     /// Makes room for `capacity` vectors in total, so that a bulk load does not reallocate while it runs.
     public func reserveCapacity(_ capacity: Int) {
-        if capacity > self.capacity { structureLock.withWriteLock { grow(to: capacity) } }
+        structureLock.withWriteLock { grow(to: capacity) }
     }
 
     // MARK: - Slots
@@ -191,6 +192,7 @@ public final class HNSWIndex: @unchecked Sendable {
         levels = move(levels, count: capacity, to: newCapacity)
         keys = move(keys, count: capacity, to: newCapacity)
         deleted = move(deleted, count: capacity, to: newCapacity)
+        (level0 + capacity * level0Stride).initialize(repeating: 0, count: (newCapacity - capacity) * level0Stride)
         (upper + capacity).initialize(repeating: nil, count: newCapacity - capacity)
         (levels + capacity).initialize(repeating: -1, count: newCapacity - capacity)
         (deleted + capacity).initialize(repeating: 0, count: newCapacity - capacity)

@@ -18,6 +18,7 @@ public struct SearchResult: Sendable, Hashable {
 public enum SearchFilter: Sendable {
     /// Only these ids may be returned. Unknown ids are ignored.
     case allowList(Set<UInt64>)
-    /// Only ids for which the predicate returns `true` may be returned. It is called from the searching thread.
+    /// Only ids for which the predicate returns `true` may be returned. It is called from the searching thread while
+    /// the index is locked for reading, so it must not call back into the index (that can deadlock against a writer).
     case predicate(@Sendable (UInt64) -> Bool)
 }

@@ -10,6 +10,7 @@ struct SnapshotWriter {
     let path: String
     private let temporaryPath: String
     private let descriptor: Int32
+    private var closed = false
     private(set) var hasher = XXHash64()
     private(set) var written = 0
 
@@ -49,19 +50,12 @@ struct SnapshotWriter {
         try append(UnsafeRawBufferPointer(start: pointer, count: count * MemoryLayout<T>.stride), headerSize: headerSize)
     }
 
-    /// Flushes the file to disk and renames it over the destination.
-    func commit() throws(IndexError) {
-        guard fsync(descriptor) == 0 else {
-            let error = Self.failure("cannot flush \(temporaryPath)")
-            abandon()
-            throw error
-        }
+    /// Flushes the file to disk and renames it over the destination. On failure the caller calls ``abandon()``.
+    mutating func commit() throws(IndexError) {
+        guard fsync(descriptor) == 0 else { throw Self.failure("cannot flush \(temporaryPath)") }
         close(descriptor)
-        guard rename(temporaryPath, path) == 0 else {
-            let error = Self.failure("cannot rename \(temporaryPath) to \(path)")
-            unlink(temporaryPath)
-            throw error
-        }
+        closed = true
+        guard rename(temporaryPath, path) == 0 else { throw Self.failure("cannot rename \(temporaryPath) to \(path)") }
         // Make the rename itself durable.
         let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         let directoryDescriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_CLOEXEC)
@@ -71,9 +65,12 @@ struct SnapshotWriter {
         }
     }
 
-    /// Removes the temporary file after a failure.
-    func abandon() {
-        close(descriptor)
+    /// Closes (once) and removes the temporary file after a failure.
+    mutating func abandon() {
+        if !closed {
+            close(descriptor)
+            closed = true
+        }
         unlink(temporaryPath)
     }
 }

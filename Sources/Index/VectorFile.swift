@@ -57,7 +57,7 @@ public enum VectorFile {
             return .failure(
                 IndexError(.invalidVectorFile, "\(path): \(raw.count) bytes are not whole rows of dimension \(dimension) (truncated?)"))
         }
-        let count = min(raw.count / rowBytes, limit ?? .max)
+        let count = min(raw.count / rowBytes, max(0, limit ?? .max))
         var values = [UInt32](repeating: 0, count: count * dimension)
         for row in 0..<count {
             let offset = row * rowBytes

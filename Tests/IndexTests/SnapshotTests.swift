@@ -96,6 +96,43 @@ struct SnapshotTests {
         try expectRejected(version, mentioning: "version")
     }
 
+    /// Rewrites header fields and fixes the header checksum, as a crafted file would.
+    func craft(_ original: Data, _ edit: (inout HeaderBytes) -> Void) -> Data {
+        var header = HeaderBytes(Array(original.prefix(128)))
+        edit(&header)
+        let checksum = header.bytes.withUnsafeBytes { XXHash64.hash(UnsafeRawBufferPointer(rebasing: $0[0..<120])) }
+        header.put(checksum, at: 120)
+        return Data(header.bytes) + original.dropFirst(128)
+    }
+
+    @Test("crafted headers with a valid checksum are rejected, never crash or over-allocate")
+    func craftedHeaders() throws {
+        let (index, _) = try builtIndex(deleting: 100)
+        index.repair()  // frees slots, so the file holds free slots
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try index.save(to: path, generation: 1)
+        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        let info = HeaderBytes(Array(original.prefix(128)))
+        let freeSlot = (0..<800).first { slot in original[128 + 800 * 8 + slot] == 0xFF }!  // levels[slot] == -1
+        let cases: [(String, (inout HeaderBytes) -> Void)] = [
+            ("entry on a free slot", { $0.put(UInt32(freeSlot), at: 72); $0.put(Int32(-1), at: 76) }),
+            ("top level -1 with nodes", { $0.put(Int32(-1), at: 76) }),
+            ("overflowing counts", { $0.put(UInt64(1) << 63, at: 48); $0.put(UInt64(1) << 63, at: 56) }),
+            ("huge slot count", { $0.put(UInt64(0xFFFF_FFFE), at: 40); $0.put(UInt32(65_536), at: 20) }),
+            ("slot count against payload", { $0.put(info.get(UInt64.self, at: 40) + 1, at: 40) }),
+        ]
+        for (name, edit) in cases {
+            try craft(original, edit).write(to: URL(fileURLWithPath: path))
+            do {
+                _ = try HNSWIndex.load(from: path)
+                Issue.record("\(name): a crafted snapshot was loaded")
+            } catch {
+                #expect(error.code == .invalidSnapshot, "\(name): \(error)")
+            }
+        }
+    }
+
     @Test("a missing file is an I/O error, and a failed save keeps the previous snapshot")
     func ioErrors() throws {
         #expect {

@@ -30,6 +30,10 @@ struct ValidationTests {
         expectError(.duplicateID, mentioning: "twice") { try index.add(contentsOf: [1, 1, 1, 2, 2, 2], ids: [5, 5]) }
         expectError(.unknownID) { try index.remove(id: 99) }
         expectError(.unknownID) { try index.update([1, 1, 1], id: 99) }
+        expectError(.dimensionMismatch) { try index.update([1, 2], id: 1) }
+        expectError(.dimensionMismatch) { try index.update([], id: 1) }
+        expectError(.dimensionMismatch) { try index.update([1, 2, 3, 4], id: 1) }
+        #expect(index.count == 1 && index.contains(id: 1))
         expectError(.invalidParameter, mentioning: "k must be") { _ = try index.search([1, 0, 0], k: 0) }
         expectError(.invalidParameter) { _ = try index.search([1, 0, 0], k: -3) }
         expectError(.invalidParameter, mentioning: "ef") { _ = try index.search([1, 0, 0], k: 1, ef: 0) }
@@ -55,5 +59,9 @@ struct ValidationTests {
         expectError(.unknownID) { try index.remove(id: 3) }
         expectError(.invalidParameter) { _ = try index.search([1, 0], k: 0) }
         expectError(.dimensionMismatch) { _ = try index.search(batch: [1, 0, 1], k: 1) }
+        expectError(.dimensionMismatch) { _ = try index.search([1, 0, 0, 0], k: 1) }
+        expectError(.dimensionMismatch) { _ = try index.search([1], k: 1) }
+        expectError(.dimensionMismatch) { try index.update([1], id: 1) }
+        #expect(try index.search([1, 0], k: Int.max).count == 1)
     }
 }

@@ -153,6 +153,22 @@ struct OpenAIEmbedderTests {
         #expect(ContinuousClock.now - start < .seconds(2))
     }
 
+    @Test("a provider that sends headers and then stalls the body times out too")
+    func stalledBody() async throws {
+        let server = try await LoopbackHTTPServer.start { request in
+            var response = embeddingsAnswer(request)
+            response.stallAfterHead = true
+            return response
+        }
+        defer { Task { await server.stop() } }
+        var settings = configuration(server, retries: 1)
+        settings.timeout = 0.3
+        let embedder = try OpenAIEmbedder(configuration: settings, model: "m")
+        let start = ContinuousClock.now
+        await #expect { try await embedder.embed(["a"]) } throws: { ($0 as? EmbeddingError)?.code == .apiUnavailable }
+        #expect(ContinuousClock.now - start < .seconds(3))
+    }
+
     @Test("no more requests are in flight than allowed")
     func concurrencyLimit() async throws {
         let log = ServerLog()

@@ -30,6 +30,7 @@ struct SafeTensorsTests {
         #"{"w":"nonsense"}"#,
         #"[1, 2]"#,
         #"{"w":{"dtype":"F32""#,
+        #"{"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,16]}}"#,
     ])
     func rejects(header: String) {
         #expect(throws: EmbeddingError.self) { try SafeTensors(data: file(header: header, payload: [UInt8](repeating: 0, count: 16))) }

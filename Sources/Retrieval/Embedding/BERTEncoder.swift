@@ -59,7 +59,9 @@ final class BERTEncoder: Sendable {
 
     /// Loads the weights from `weights`, checking every tensor's shape against `configuration`.
     init(configuration c: BERTConfiguration, weights: SafeTensors) throws {
-        guard c.hiddenSize % c.headCount == 0, c.activation == "gelu" else {
+        guard c.hiddenSize > 0, c.headCount > 0, c.layerCount >= 0, c.intermediateSize > 0, c.maxPositions > 0, c.vocabularySize > 0,
+            c.typeVocabularySize > 0, c.hiddenSize % c.headCount == 0, c.activation == "gelu"
+        else {
             throw EmbeddingError.modelCorrupt("unsupported encoder configuration (hidden \(c.hiddenSize), heads \(c.headCount), \(c.activation))")
         }
         configuration = c

@@ -128,7 +128,7 @@ public final class OpenAIEmbedder: Embedder {
         while true {
             let outcome: Outcome
             do {
-                outcome = try await send(body)
+                outcome = try await withDeadline(seconds: configuration.timeout) { try await self.send(body) }
             } catch let error as EmbeddingError {
                 throw error
             } catch {
@@ -150,9 +150,23 @@ public final class OpenAIEmbedder: Embedder {
         }
     }
 
-    private enum Outcome {
+    private enum Outcome: Sendable {
         case success(Data)
         case retry(after: Double?, reason: String)
+    }
+
+    /// Runs `work` with one deadline for the whole exchange: AsyncHTTPClient's own timeout stops at the response
+    /// head, and a server that sends headers and then stalls the body must not hold a request forever.
+    private func withDeadline(seconds: Double, _ work: @escaping @Sendable () async throws -> Outcome) async throws -> Outcome {
+        try await withThrowingTaskGroup(of: Outcome.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return .retry(after: nil, reason: "no complete answer within \(seconds) s")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
     }
 
     private func send(_ body: Data) async throws -> Outcome {

@@ -49,7 +49,14 @@ public struct SafeTensors: Sendable {
                 throw EmbeddingError.modelCorrupt("\(path): tensor \(name) lies outside the file (\(begin)..<\(end) of \(payload))")
             }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw EmbeddingError.modelCorrupt("\(path): tensor \(name) has a negative dimension") }
-            let elements = shape.reduce(1, *)
+            var elements = 1
+            for size in shape {
+                let (product, overflow) = elements.multipliedReportingOverflow(by: size)
+                guard !overflow, product <= payload else {
+                    throw EmbeddingError.modelCorrupt("\(path): tensor \(name) has shape \(shape), larger than the file")
+                }
+                elements = product
+            }
             if let width = Self.byteWidth(dtype), elements * width != end - begin {
                 throw EmbeddingError.modelCorrupt("\(path): tensor \(name) has shape \(shape) but \(end - begin) bytes of \(dtype)")
             }

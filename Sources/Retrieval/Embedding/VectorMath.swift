@@ -42,9 +42,9 @@ enum VectorMath {
         p = p * t - 0.284_496_736
         p = p * t + 0.254_829_592
         let y = 1 - p * t * exp(-(a * a))
-        // Give y the sign of x.
+        // Give |y| the sign of x (y can round to a tiny negative near 0).
         let sign = unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x8000_0000
-        return unsafeBitCast(unsafeBitCast(y, to: SIMD8<UInt32>.self) | sign, to: Lanes.self)
+        return unsafeBitCast((unsafeBitCast(y, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF) | sign, to: Lanes.self)
     }
 
     /// `x[i] = e^(x[i] - shift)` for `count` values, returning their sum.

@@ -18,6 +18,8 @@ final class LoopbackHTTPServer: Sendable {
         var status: HTTPResponseStatus = .ok
         var headers: [(String, String)] = [("Content-Type", "application/json")]
         var body: Data = Data()
+        /// Send the head (announcing the body's length) and then nothing: a provider that stalls mid-answer.
+        var stallAfterHead = false
 
         static func json(_ object: Any, status: HTTPResponseStatus = .ok, headers: [(String, String)] = []) -> Response {
             Response(
@@ -78,6 +80,10 @@ final class LoopbackHTTPServer: Sendable {
                     var headers = HTTPHeaders(response.headers)
                     headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.count)")
                     let head = HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)
+                    if response.stallAfterHead {
+                        channel.writeAndFlush(HTTPServerResponsePart.head(head), promise: nil)
+                        return
+                    }
                     channel.write(HTTPServerResponsePart.head(head), promise: nil)
                     channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: response.body))), promise: nil)
                     channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
