@@ -138,35 +138,34 @@ struct OpenAIEmbedderTests {
         }
     }
 
-    @Test("a slow provider times out instead of hanging")
-    func timeout() async throws {
-        let server = try await LoopbackHTTPServer.start { request in
-            try? await Task.sleep(for: .seconds(3))
-            return embeddingsAnswer(request)
-        }
+    /// Runs one embedding against `handler` with a 0.3 s timeout and one retry: it must fail as unavailable
+    /// within `limit`.
+    func expectTimesOut(within limit: Duration, _ handler: @escaping LoopbackHTTPServer.Handler) async throws {
+        let server = try await LoopbackHTTPServer.start(handler)
         defer { Task { await server.stop() } }
         var settings = configuration(server, retries: 1)
         settings.timeout = 0.3
         let embedder = try OpenAIEmbedder(configuration: settings, model: "m")
         let start = ContinuousClock.now
         await #expect { try await embedder.embed(["a"]) } throws: { ($0 as? EmbeddingError)?.code == .apiUnavailable }
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start < limit)
+    }
+
+    @Test("a slow provider times out instead of hanging")
+    func timeout() async throws {
+        try await expectTimesOut(within: .seconds(2)) { request in
+            try? await Task.sleep(for: .seconds(3))
+            return embeddingsAnswer(request)
+        }
     }
 
     @Test("a provider that sends headers and then stalls the body times out too")
     func stalledBody() async throws {
-        let server = try await LoopbackHTTPServer.start { request in
+        try await expectTimesOut(within: .seconds(3)) { request in
             var response = embeddingsAnswer(request)
             response.stallAfterHead = true
             return response
         }
-        defer { Task { await server.stop() } }
-        var settings = configuration(server, retries: 1)
-        settings.timeout = 0.3
-        let embedder = try OpenAIEmbedder(configuration: settings, model: "m")
-        let start = ContinuousClock.now
-        await #expect { try await embedder.embed(["a"]) } throws: { ($0 as? EmbeddingError)?.code == .apiUnavailable }
-        #expect(ContinuousClock.now - start < .seconds(3))
     }
 
     @Test("no more requests are in flight than allowed")
