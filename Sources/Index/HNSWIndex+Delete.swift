@@ -79,6 +79,15 @@ extension HNSWIndex {
                 relink(UInt32(slot), level: level, entry: entry, top: top, scratch: scratch)
             }
         }
+        // Relinking re-selects lists but adds no reverse links, so a live node whose incoming links all came from
+        // deleted nodes could be left unreachable (as could one the build left so). Link each back from its nearest
+        // reachable neighbours; a few passes settle it, since a forced link can only strand nodes that had one
+        // incoming link.
+        for _ in 0..<4 {
+            let orphans = unreachableLocked(from: entry)
+            if orphans.isEmpty { break }
+            for orphan in orphans { reattach(orphan, entry: entry, top: top, scratch: scratch) }
+        }
         var freed = [UInt32]()
         for slot in 0..<highWater where levels[slot] >= 0 && deleted[slot] != 0 {
             clearSlot(slot)
@@ -102,6 +111,44 @@ extension HNSWIndex {
         norms[slot] = 0
         (vectors + slot * dimension).update(repeating: 0, count: dimension)
         (level0 + slot * level0Stride).update(repeating: 0, count: level0Stride)
+    }
+
+    /// Links an unreachable live node back into level 0: its nearest live nodes (found the way an insert finds them)
+    /// get a reverse link to it, and if the heuristic prunes every one of those, the nearest takes it in place of
+    /// its farthest neighbour.
+    private func reattach(_ orphan: UInt32, entry: UInt32, top: Int, scratch: SearchScratch) {
+        let base = UnsafePointer(vector(at: orphan))
+        let baseNorm = norms[Int(orphan)]
+        var current = entry
+        var currentDistance = distance(base, norm: baseNorm, to: current)
+        if top > 0 {
+            for l in stride(from: top, to: 0, by: -1) {
+                greedyStep(base, queryNorm: baseNorm, level: l, current: &current, distance: &currentDistance, scratch: scratch)
+            }
+        }
+        searchLayer(
+            base, queryNorm: baseNorm, entry: current, entryDistance: currentDistance, level: 0, ef: configuration.efConstruction,
+            scratch: scratch, acceptor: AcceptLive(deleted: deleted, hasTombstones: true))
+        let found = scratch.drainResultsAscending()
+        let nearest = (0..<found).map { scratch.ordered[$0].slot }.filter { $0 != orphan }.prefix(maxM)
+        guard let closest = nearest.first else { return }
+        for neighbour in nearest { connect(neighbour, to: orphan, level: 0, scratch: scratch) }
+        func linked(_ node: UInt32) -> Bool {
+            let list = links(of: node, level: 0)
+            return (0..<Int(list[0])).contains { list[1 + $0] == orphan }
+        }
+        guard !nearest.contains(where: linked) else { return }
+        // Every reverse link was pruned: make room in the closest node's list.
+        let list = links(of: closest, level: 0)
+        let count = Int(list[0])
+        if count < maxM0 {
+            list[1 + count] = orphan
+            list[0] = UInt32(count + 1)
+            return
+        }
+        scoreSlots(list + 1, count: count, from: vector(at: closest), norm: norms[Int(closest)], scratch: scratch)
+        let farthest = (0..<count).max { scratch.dots[$0] < scratch.dots[$1] }!
+        list[1 + farthest] = orphan
     }
 
     /// Re-selects the neighbour list of `slot` on `level` if it points at a tombstone.

@@ -58,3 +58,34 @@ extension HNSWIndex {
         }
     }
 }
+
+extension HNSWIndex {
+    /// Live nodes that a walk of level 0 from the entry point cannot reach (such a node is never returned by an
+    /// unfiltered search).
+    /// - Complexity: O(n · m).
+    func unreachableFromEntry() -> [UInt64] {
+        writeGate.withWriteLock {
+            structureLock.withReadLock { unreachableLocked(from: state.withLock { $0.entryPoint }).map { keys[Int($0)] } }
+        }
+    }
+
+    /// Live nodes that a level-0 walk from `entry` cannot reach. Callers hold `structureLock`.
+    func unreachableLocked(from entry: UInt32) -> [UInt32] {
+        let highWater = state.withLock { $0.highWater }
+        guard entry != Self.noNode else { return [] }
+        var reached = [Bool](repeating: false, count: highWater)
+        var queue: [UInt32] = [entry]
+        reached[Int(entry)] = true
+        var head = 0
+        while head < queue.count {
+            let node = queue[head]
+            head += 1
+            let list = links(of: node, level: 0)
+            for i in 0..<Int(list[0]) where !reached[Int(list[1 + i])] {
+                reached[Int(list[1 + i])] = true
+                queue.append(list[1 + i])
+            }
+        }
+        return (0..<highWater).filter { levels[$0] >= 0 && deleted[$0] == 0 && !reached[$0] }.map(UInt32.init)
+    }
+}

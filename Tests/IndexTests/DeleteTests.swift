@@ -65,6 +65,19 @@ struct DeleteTests {
         #expect(try index.search(query, k: 1).first?.id == 10)
     }
 
+    @Test("after a repair every live node is reachable again", arguments: [0.3, 0.6, 0.9])
+    func reachableAfterRepair(fraction: Double) throws {
+        let total = 3000
+        let data = TestData.clustered(count: total, dimension: dimension, seed: 31)
+        let index = try HNSWIndex(configuration: HNSWConfiguration(dimension: dimension, m: 6, efConstruction: 40, repairThreshold: 0))
+        try index.add(contentsOf: data, ids: (0..<total).map(UInt64.init))
+        var rng = TestData.Generator(seed: 77)
+        for id in (0..<UInt64(total)).shuffled(using: &rng).prefix(Int(Double(total) * fraction)) { try index.remove(id: id) }
+        index.repair()
+        #expect(index.invariantViolations() == [])
+        #expect(index.unreachableFromEntry() == [])
+    }
+
     @Test("deleting everything empties the index, which then works again")
     func deleteAll() throws {
         let index = try HNSWIndex(configuration: HNSWConfiguration(dimension: 3))
