@@ -51,7 +51,9 @@ run: release
 
 test: deps
 	swift build --build-tests
-	swift test --skip-build
+	# One test at a time: the CPU-bound tests (reference embeddings, index builds) block the cooperative thread
+	# pool for seconds, and the HTTP tests running beside them would then see their deadlines fire late.
+	swift test --skip-build --no-parallel
 	python3 -m py_compile Benchmarks/peers/*.py scripts/*.py
 
 peers-venv:
