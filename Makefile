@@ -12,8 +12,9 @@ VENV       ?= $(CACHE)/venv
 BENCH_OUT  ?= var/bench
 MODEL_DIR  ?= $(if $(OMNIFIN_MODEL_DIR),$(OMNIFIN_MODEL_DIR),$(CACHE)/models/all-MiniLM-L6-v2)
 # Debian packages the build and the tests need. The generic CBLAS interface links at build time (libblas-dev);
-# OpenBLAS (libopenblas0) answers behind libblas.so.3 at run time.
-DEB_PACKAGES := libblas-dev liblapacke-dev libopenblas0
+# OpenBLAS (libopenblas0) answers behind libblas.so.3 at run time. SQLite is the embedded store (GRDB links the
+# system library); PostgreSQL's server runs a throwaway cluster on loopback for the tests.
+DEB_PACKAGES := libblas-dev liblapacke-dev libopenblas0 libsqlite3-dev postgresql
 
 .PHONY: help deps model build release run test bench bench-ann bench-embed peers-venv clean
 
@@ -51,9 +52,10 @@ run: release
 
 test: deps
 	swift build --build-tests
+	# A throwaway PostgreSQL cluster on 127.0.0.1 (its own folder and port): the store tests always run on it.
 	# One test at a time: the CPU-bound tests (reference embeddings, index builds) block the cooperative thread
 	# pool for seconds, and the HTTP tests running beside them would then see their deadlines fire late.
-	swift test --skip-build --no-parallel
+	OMNIFIN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh start)" swift test --skip-build --no-parallel
 	python3 -m py_compile Benchmarks/peers/*.py scripts/*.py
 
 peers-venv:
@@ -98,3 +100,4 @@ bench: bench-ann bench-embed
 
 clean:
 	rm -rf .build var
+	scripts/test-postgres.sh stop

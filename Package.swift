@@ -18,11 +18,15 @@ let package = Package(
         .executable(name: "omnifin", targets: ["omnifin"]),
         .library(name: "Index", targets: ["Index"]),
         .library(name: "Retrieval", targets: ["Retrieval"]),
+        .library(name: "Storage", targets: ["Storage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The generic CBLAS interface (Debian's libblas-dev); OpenBLAS answers behind libblas.so.3 at run time.
@@ -33,10 +37,22 @@ let package = Package(
             swiftSettings: optimizedSettings
         ),
         .target(
+            name: "Storage",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Retrieval",
             dependencies: [
                 "Index",
+                "Storage",
                 "CBLAS",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -54,6 +70,7 @@ let package = Package(
             dependencies: [
                 "Index",
                 "Retrieval",
+                "Storage",
                 "OmnifinBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -69,11 +86,29 @@ let package = Package(
             dependencies: ["Index", "omnifin"],
             swiftSettings: swiftSettings
         ),
+        // Fresh SQLite files and PostgreSQL databases for the tests of every target that stores something.
+        .target(
+            name: "StoreTesting",
+            dependencies: [
+                "Storage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/StoreTesting",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage", "StoreTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RetrievalTests",
             dependencies: [
                 "Retrieval",
                 "Index",
+                "Storage",
+                "StoreTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -5,10 +5,11 @@ import Darwin
 #endif
 
 /// A reader-writer lock that prefers writers, so a stream of searches cannot starve an insert.
-final class ReadWriteLock: @unchecked Sendable {
+/// Package-wide: the BM25 index and the knowledge bank in `Retrieval` use it too.
+package final class ReadWriteLock: @unchecked Sendable {
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>
 
-    init() {
+    package init() {
         lock = .allocate(capacity: 1)
         var attributes = pthread_rwlockattr_t()
         pthread_rwlockattr_init(&attributes)
@@ -25,14 +26,14 @@ final class ReadWriteLock: @unchecked Sendable {
     }
 
     @inline(__always)
-    func withReadLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    package func withReadLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         pthread_rwlock_rdlock(lock)
         defer { pthread_rwlock_unlock(lock) }
         return try body()
     }
 
     @inline(__always)
-    func withWriteLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    package func withWriteLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         pthread_rwlock_wrlock(lock)
         defer { pthread_rwlock_unlock(lock) }
         return try body()

@@ -1,6 +1,6 @@
 /// xxHash64, streaming: the checksum of index snapshot files (fast enough to check 150 MB in a few tens of
 /// milliseconds, unlike a byte-at-a-time CRC).
-struct XXHash64 {
+package struct XXHash64 {
     private static let p1: UInt64 = 0x9E37_79B1_85EB_CA87
     private static let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
     private static let p3: UInt64 = 0x1656_67B1_9E37_79F9
@@ -111,7 +111,7 @@ struct XXHash64 {
         return hash
     }
 
-    static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
+    package static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
         var hasher = XXHash64(seed: seed)
         hasher.update(bytes)
         return hasher.finalize()

@@ -1,0 +1,82 @@
+public import Foundation
+
+/// Where the store lives, parsed from `OMNIFIN_DATABASE_URL`.
+///
+/// `sqlite:PATH` (relative paths are relative to the working directory; `sqlite::memory:` for a private
+/// in-memory database) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=disable|prefer|require`.
+public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(PostgresLocation)
+
+    /// The default when nothing is configured: an SQLite file beside the working directory.
+    public static let defaultURL = "sqlite:var/omnifin.db"
+
+    public struct PostgresLocation: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var username: String
+        public var password: String?
+        public var database: String
+        public var tls: TLSMode
+
+        public enum TLSMode: String, Sendable, Equatable {
+            case disable, prefer, require
+        }
+    }
+
+    /// Parses a database URL.
+    /// - Throws: ``StoreError/invalidDatabaseURL(_:)`` naming what is wrong.
+    public init(url: String) throws(StoreError) {
+        let trimmed = url.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("sqlite:") {
+            var path = String(trimmed.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path.removeFirst(2) }
+            guard !path.isEmpty else {
+                throw .invalidDatabaseURL("'\(url)' names no file: write sqlite:PATH, for example sqlite:var/omnifin.db")
+            }
+            self = .sqlite(path: path)
+            return
+        }
+        guard trimmed.hasPrefix("postgres://") || trimmed.hasPrefix("postgresql://"),
+            let components = URLComponents(string: trimmed)
+        else {
+            throw .invalidDatabaseURL(
+                "'\(DatabaseLocation.redacted(url))' is not a database URL: use sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw .invalidDatabaseURL("'\(DatabaseLocation.redacted(url))' names no host")
+        }
+        guard let user = components.user, !user.isEmpty else {
+            throw .invalidDatabaseURL("'\(DatabaseLocation.redacted(url))' names no user: postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+        }
+        let database = String(components.path.drop(while: { $0 == "/" }))
+        var tls = PostgresLocation.TLSMode.prefer
+        for item in components.queryItems ?? [] where item.name == "sslmode" {
+            switch item.value {
+            case "disable": tls = .disable
+            case "prefer", "allow": tls = .prefer
+            case "require", "verify-ca", "verify-full": tls = .require
+            default: throw .invalidDatabaseURL("sslmode '\(item.value ?? "")' is not one of disable, prefer, require")
+            }
+        }
+        self = .postgres(
+            PostgresLocation(
+                host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
+                password: components.password.map { $0.removingPercentEncoding ?? $0 },
+                database: database.isEmpty ? user : database, tls: tls))
+    }
+
+    /// The URL with its password hidden, for logs and error messages.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): return "sqlite:\(path)"
+        case .postgres(let p): return "postgres://\(p.username)@\(p.host):\(p.port)/\(p.database)"
+        }
+    }
+
+    static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? url
+    }
+}

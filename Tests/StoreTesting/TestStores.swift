@@ -1,0 +1,124 @@
+public import Foundation
+import Logging
+import PostgresNIO
+public import Storage
+
+/// The stores every conformance test runs against.
+public enum StoreKind: String, Sendable, CaseIterable, CustomStringConvertible {
+    case sqlite
+    case postgres
+    public var description: String { rawValue }
+}
+
+/// Fresh, isolated databases for tests: a new SQLite file, or a new database in the PostgreSQL cluster that
+/// `make test` starts on loopback (`OMNIFIN_TEST_POSTGRES_URL`). Without that cluster the tests fail, loudly.
+public enum TestStores {
+    public struct MissingPostgres: Error, CustomStringConvertible {
+        public var description: String {
+            "OMNIFIN_TEST_POSTGRES_URL is not set: run the tests with `make test`, which starts a PostgreSQL cluster on loopback "
+                + "(scripts/test-postgres.sh start prints the URL)"
+        }
+    }
+
+    public static func postgresURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["OMNIFIN_TEST_POSTGRES_URL"], !url.isEmpty else { throw MissingPostgres() }
+        return url
+    }
+
+    /// Runs `body` with a fresh store of `kind`, then closes and removes it.
+    public static func withStore<T>(_ kind: StoreKind, _ body: (any KnowledgeStore) async throws -> T) async throws -> T {
+        switch kind {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-test-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let store = try SQLiteStore(path: directory.appendingPathComponent("omnifin.db").path)
+            do {
+                let result = try await body(store)
+                await store.close()
+                return result
+            } catch {
+                await store.close()
+                throw error
+            }
+        case .postgres:
+            let database = try await PostgresDatabases.create()
+            do {
+                let result = try await withReopenedStore(kind, url: database.url, body)
+                try await PostgresDatabases.drop(database)
+                return result
+            } catch {
+                try? await PostgresDatabases.drop(database)
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` with a fresh database URL of `kind` (`sqlite:PATH` or `postgres://…`), removed afterwards.
+    public static func withDatabaseURL<T>(_ kind: StoreKind, _ body: (String) async throws -> T) async throws -> T {
+        switch kind {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-test-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            return try await body("sqlite:" + directory.appendingPathComponent("omnifin.db").path)
+        case .postgres:
+            let database = try await PostgresDatabases.create()
+            do {
+                let result = try await body(database.url)
+                try await PostgresDatabases.drop(database)
+                return result
+            } catch {
+                try? await PostgresDatabases.drop(database)
+                throw error
+            }
+        }
+    }
+
+    /// Opens the store at `url` for the length of `body`.
+    public static func withReopenedStore<T>(_ kind: StoreKind, url: String, _ body: (any KnowledgeStore) async throws -> T) async throws -> T {
+        let store = try await StoreFactory.open(url: url, logger: Logger(label: "omnifin.test"))
+        do {
+            let result = try await body(store)
+            await store.close()
+            return result
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+}
+
+/// Creates and drops databases in the test cluster. Names are generated here, never taken from input.
+enum PostgresDatabases {
+    struct Database {
+        var name: String
+        var url: String
+    }
+
+    static func create() async throws -> Database {
+        let base = try TestStores.postgresURL()
+        let name = "omnifin_t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await administer(base: base, "CREATE DATABASE \(name)")
+        guard var components = URLComponents(string: base) else { throw TestStores.MissingPostgres() }
+        components.path = "/" + name
+        return Database(name: name, url: components.string!)
+    }
+
+    static func drop(_ database: Database) async throws {
+        try await administer(base: try TestStores.postgresURL(), "DROP DATABASE IF EXISTS \(database.name) WITH (FORCE)")
+    }
+
+    private static func administer(base: String, _ statement: String) async throws {
+        guard case .postgres(let location) = try DatabaseLocation(url: base) else { throw TestStores.MissingPostgres() }
+        let configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password, database: "postgres",
+            tls: .disable)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "omnifin.test.admin"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            // A generated name, not input: CREATE/DROP DATABASE cannot take bind parameters.
+            try await client.query(PostgresQuery(unsafeSQL: statement))
+            group.cancelAll()
+        }
+    }
+}
