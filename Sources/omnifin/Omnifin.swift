@@ -1,11 +1,11 @@
 import ArgumentParser
 
 @main
-struct Omnifin: ParsableCommand {
+struct Omnifin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "omnifin",
         abstract: "Omnifin: a self-hosted knowledge search engine with a chat layer for finance teams.",
-        subcommands: [Embed.self, Bench.self]
+        subcommands: [Eval.self, Embed.self, Bench.self]
     )
 }
 

@@ -55,7 +55,20 @@ public struct WordPieceTokenizer: Sendable {
     /// The ids of `text`: `[CLS]`, the word pieces (truncated to `maxLength - 2`), `[SEP]`.
     public func encode(_ text: String) -> [Int32] {
         var ids: [Int32] = [classifierID]
-        let budget = maxLength - 1
+        appendPieces(of: text, to: &ids, budget: maxLength - 1)
+        ids.append(separatorID)
+        return ids
+    }
+
+    /// How many word pieces `text` has, without truncation and without `[CLS]`/`[SEP]`: what the chunker
+    /// measures passages with.
+    public func pieceCount(_ text: String) -> Int {
+        var ids: [Int32] = []
+        appendPieces(of: text, to: &ids, budget: .max)
+        return ids.count
+    }
+
+    private func appendPieces(of text: String, to ids: inout [Int32], budget: Int) {
         let scalars = Array(text.unicodeScalars)
         var start = 0
         var i = 0
@@ -71,8 +84,6 @@ public struct WordPieceTokenizer: Sendable {
             }
         }
         if ids.count < budget { appendPieces(of: scalars[start..<scalars.count], to: &ids, budget: budget) }
-        ids.append(separatorID)
-        return ids
     }
 
     /// The word pieces of `text` as strings, without `[CLS]`/`[SEP]` (for tests and debugging).
