@@ -83,7 +83,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OmnifinCLITests",
-            dependencies: ["Index", "omnifin"],
+            dependencies: ["Index", "Retrieval", "Storage", "omnifin"],
             swiftSettings: swiftSettings
         ),
         // Fresh SQLite files and PostgreSQL databases for the tests of every target that stores something.

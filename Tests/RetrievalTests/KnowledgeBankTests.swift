@@ -229,6 +229,13 @@ struct KnowledgeBankTests {
                 await #expect(throws: KnowledgeBankError.self) { try await bank.search(KnowledgeQuery("invoice", mode: .dense), rights: .everything) }
                 // Hybrid still answers, from BM25 alone.
                 #expect(Self.ids(try await bank.search(KnowledgeQuery("supplier invoice"), rights: .everything)) == ["policy-invoices"])
+                // Re-embedding with the configured model puts everything right.
+                let (passages, after) = try await bank.reindex()
+                #expect(passages >= 1 && after.modelMismatch == nil && bank.modelMismatch == nil)
+                #expect(try await store.embeddingModels().map(\.model) == [builtin.modelName])
+                #expect(Self.ids(try await bank.search(KnowledgeQuery("who signs off large vendor bills", k: 1, mode: .dense), rights: .everything))
+                    == ["policy-invoices"])
+                #expect(try await bank.upsert([Corpus.expenses]).map(\.change) == [.created])
             }
         }
     }

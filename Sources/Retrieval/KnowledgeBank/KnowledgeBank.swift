@@ -145,7 +145,7 @@ public final class KnowledgeBank: @unchecked Sendable {
 
     // MARK: Start-up
 
-    private func load() async throws -> OpenReport {
+    func load() async throws -> OpenReport {
         let started = ContinuousClock.now
         let generation = try await store.knowledgeGeneration()
         let models = try await store.embeddingModels()
@@ -155,6 +155,7 @@ public final class KnowledgeBank: @unchecked Sendable {
                 + "\(embedder.modelName): dense search is off and writes are refused until `omnifin reindex` re-embeds them"
         }
 
+        bm25.removeAll()
         var loaded = State()
         loaded.generation = generation
         loaded.modelMismatch = mismatch

@@ -102,6 +102,11 @@ public final class BM25Index: @unchecked Sendable {
         }
     }
 
+    /// Empties the index (before a full rebuild).
+    public func removeAll() {
+        lock.withWriteLock { state = State() }
+    }
+
     /// Moves a passage to another access group (its document's access list changed).
     public func setGroup(_ group: Int32, for id: UInt64) {
         lock.withWriteLock {
