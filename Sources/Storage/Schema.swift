@@ -12,96 +12,8 @@ enum Schema {
     static let migrations: [Migration] = [
         Migration(
             name: "001-knowledge",
-            postgres: [
-                "CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
-                "INSERT INTO counters (name, value) VALUES ('generation', 0), ('chunk_id', 0)",
-                """
-                CREATE TABLE documents (
-                    id TEXT PRIMARY KEY,
-                    source TEXT NOT NULL,
-                    external_id TEXT,
-                    title TEXT NOT NULL,
-                    body TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    metadata TEXT NOT NULL DEFAULT '{}',
-                    access TEXT NOT NULL DEFAULT '[]',
-                    content_hash TEXT NOT NULL,
-                    created_at TIMESTAMPTZ NOT NULL,
-                    updated_at TIMESTAMPTZ NOT NULL,
-                    UNIQUE (source, external_id)
-                )
-                """,
-                """
-                CREATE TABLE chunks (
-                    id BIGINT PRIMARY KEY,
-                    document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
-                    ordinal INTEGER NOT NULL,
-                    text TEXT NOT NULL,
-                    start_offset INTEGER NOT NULL,
-                    end_offset INTEGER NOT NULL,
-                    token_count INTEGER NOT NULL,
-                    content_hash TEXT NOT NULL,
-                    embedding BYTEA NOT NULL,
-                    embedding_model TEXT NOT NULL,
-                    embedding_dimension INTEGER NOT NULL,
-                    UNIQUE (document_id, ordinal)
-                )
-                """,
-                """
-                CREATE TABLE knowledge_changes (
-                    generation BIGINT NOT NULL,
-                    document_id TEXT NOT NULL,
-                    operation TEXT NOT NULL,
-                    changed_at TIMESTAMPTZ NOT NULL,
-                    PRIMARY KEY (generation, document_id)
-                )
-                """,
-            ],
-            sqlite: [
-                "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
-                "INSERT INTO counters (name, value) VALUES ('generation', 0), ('chunk_id', 0)",
-                """
-                CREATE TABLE documents (
-                    id TEXT PRIMARY KEY,
-                    source TEXT NOT NULL,
-                    external_id TEXT,
-                    title TEXT NOT NULL,
-                    body TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    metadata TEXT NOT NULL DEFAULT '{}',
-                    access TEXT NOT NULL DEFAULT '[]',
-                    content_hash TEXT NOT NULL,
-                    created_at DATETIME NOT NULL,
-                    updated_at DATETIME NOT NULL,
-                    UNIQUE (source, external_id)
-                )
-                """,
-                """
-                CREATE TABLE chunks (
-                    id INTEGER PRIMARY KEY,
-                    document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
-                    ordinal INTEGER NOT NULL,
-                    text TEXT NOT NULL,
-                    start_offset INTEGER NOT NULL,
-                    end_offset INTEGER NOT NULL,
-                    token_count INTEGER NOT NULL,
-                    content_hash TEXT NOT NULL,
-                    embedding BLOB NOT NULL,
-                    embedding_model TEXT NOT NULL,
-                    embedding_dimension INTEGER NOT NULL,
-                    UNIQUE (document_id, ordinal)
-                )
-                """,
-                """
-                CREATE TABLE knowledge_changes (
-                    generation INTEGER NOT NULL,
-                    document_id TEXT NOT NULL,
-                    operation TEXT NOT NULL,
-                    changed_at DATETIME NOT NULL,
-                    PRIMARY KEY (generation, document_id)
-                )
-                """,
-            ]
+            postgres: knowledgeTables(integer: "BIGINT", time: "TIMESTAMPTZ", bytes: "BYTEA"),
+            sqlite: knowledgeTables(integer: "INTEGER", time: "DATETIME", bytes: "BLOB")
         ),
         // Accounts, conversations, prompts, analytics, audit, mail and ingest jobs: the tables the REST API,
         // chat and ingest issues fill. Defined now so every later change is an appended migration.
@@ -111,6 +23,54 @@ enum Schema {
             sqlite: platformTables(id: "INTEGER PRIMARY KEY AUTOINCREMENT", time: "DATETIME", bytes: "BLOB", bool: "BOOLEAN")
         ),
     ]
+
+    private static func knowledgeTables(integer: String, time: String, bytes: String) -> [String] {
+        [
+            "CREATE TABLE counters (name TEXT PRIMARY KEY, value \(integer) NOT NULL)",
+            "INSERT INTO counters (name, value) VALUES ('generation', 0), ('chunk_id', 0)",
+            """
+            CREATE TABLE documents (
+                id TEXT PRIMARY KEY,
+                source TEXT NOT NULL,
+                external_id TEXT,
+                title TEXT NOT NULL,
+                body TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                metadata TEXT NOT NULL DEFAULT '{}',
+                access TEXT NOT NULL DEFAULT '[]',
+                content_hash TEXT NOT NULL,
+                created_at \(time) NOT NULL,
+                updated_at \(time) NOT NULL,
+                UNIQUE (source, external_id)
+            )
+            """,
+            """
+            CREATE TABLE chunks (
+                id \(integer) PRIMARY KEY,
+                document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+                ordinal INTEGER NOT NULL,
+                text TEXT NOT NULL,
+                start_offset INTEGER NOT NULL,
+                end_offset INTEGER NOT NULL,
+                token_count INTEGER NOT NULL,
+                content_hash TEXT NOT NULL,
+                embedding \(bytes) NOT NULL,
+                embedding_model TEXT NOT NULL,
+                embedding_dimension INTEGER NOT NULL,
+                UNIQUE (document_id, ordinal)
+            )
+            """,
+            """
+            CREATE TABLE knowledge_changes (
+                generation \(integer) NOT NULL,
+                document_id TEXT NOT NULL,
+                operation TEXT NOT NULL,
+                changed_at \(time) NOT NULL,
+                PRIMARY KEY (generation, document_id)
+            )
+            """,
+        ]
+    }
 
     private static func platformTables(id: String, time: String, bytes: String, bool: String) -> [String] {
         [

@@ -12,7 +12,8 @@ struct Eval: AsyncParsableCommand {
             and fusion as the server), runs DIR/queries.jsonl and scores the rankings against the judgements
             (DIR/qrels/test.tsv unless --qrels names another file). Documents are ranked by their best passage.
             Embeddings are cached in ~/.cache/omnifin/embeddings, so a second run embeds nothing.
-            --mode all adds "dense_exact": dense search by exact scan, to show what the HNSW index loses.
+            --mode all adds "dense_exact": dense search by exact scan, to show what the HNSW index loses. ms/query includes
+            embedding the query when it is not cached yet.
             Example: omnifin eval --beir ../shared/data/scifact --mode all
             """
     )
@@ -23,10 +24,13 @@ struct Eval: AsyncParsableCommand {
     @Flag(help: "Print JSON: {\"dense\": {\"ndcg_at_10\", \"recall_at_100\", \"mrr_at_10\"}, …}.") var json = false
     @Option(help: "BM25 k1.") var k1: Float = BM25Index.Parameters().k1
     @Option(help: "BM25 b.") var b: Float = BM25Index.Parameters().b
-    @Option(help: "Hybrid fusion: rrf (reciprocal rank) or weighted (normalised scores).") var fusion: String = "rrf"
+    @Option(help: "Hybrid fusion: weighted (min-max normalised scores, the default) or rrf (reciprocal rank).") var fusion: String = "weighted"
     @Option(help: "The RRF constant k.") var rrfK: Double = 60
     @Option(help: "Weight of dense scores in weighted fusion (0–1).") var denseWeight: Double = 0.5
     @Option(help: "HNSW efSearch (at least 200: each query ranks 200 passages per retriever).") var ef: Int = 200
+    @Option(help: "Passage size in word pieces (the server's default: 220; larger passages are truncated by the model).")
+    var chunkTokens: Int = 220
+    @Option(help: "Overlap between consecutive passages in word pieces.") var overlapTokens: Int = 40
     @Option(help: "Embedding threads (default: all cores).") var threads: Int?
     @Flag(help: "Do not read or write the embedding cache.") var noCache = false
     @Option(help: "The embedding cache folder.") var cacheDirectory: String?
@@ -37,6 +41,7 @@ struct Eval: AsyncParsableCommand {
         guard k1 >= 0, (0...1).contains(b) else { throw ValidationError("--k1 must be ≥ 0 and --b between 0 and 1") }
         guard rrfK > 0, (0...1).contains(denseWeight) else { throw ValidationError("--rrf-k must be > 0 and --dense-weight between 0 and 1") }
         guard ef >= 1 else { throw ValidationError("--ef must be at least 1") }
+        guard chunkTokens >= 16, overlapTokens >= 0 else { throw ValidationError("--chunk-tokens must be at least 16 and --overlap-tokens at least 0") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
@@ -63,7 +68,10 @@ struct Eval: AsyncParsableCommand {
         var logger = Logger(label: "omnifin.eval")
         logger.logLevel = .warning
         let (bank, _) = try await KnowledgeBank.open(
-            store: store, embedder: embedder, chunker: KnowledgeBank.defaultChunker(for: builtin),
+            store: store, embedder: embedder,
+            chunker: Chunker(
+                targetTokens: chunkTokens, maxTokens: max(chunkTokens, builtin.tokenizer.maxLength - 2), overlapTokens: overlapTokens,
+                countTokens: { builtin.tokenizer.pieceCount($0) }),
             configuration: .init(
                 hnsw: .init(efSearch: ef), bm25: .init(k1: k1, b: b), keepExactIndex: mode == "all" || mode == "dense"),
             logger: logger)
@@ -96,7 +104,8 @@ struct Eval: AsyncParsableCommand {
             print("mode          nDCG@10  Recall@100  MRR@10  ms/query")
             for run in runs {
                 guard let s = scores[run.name] else { continue }
-                print(String(format: "%-12@  %7.4f  %10.4f  %6.4f  %8.2f", run.name, s.ndcgAt10, s.recallAt100, s.mrrAt10, s.secondsPerQuery * 1000))
+                let name = run.name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                print(name + String(format: "  %7.4f  %10.4f  %6.4f  %8.2f", s.ndcgAt10, s.recallAt100, s.mrrAt10, s.secondsPerQuery * 1000))
             }
         }
     }

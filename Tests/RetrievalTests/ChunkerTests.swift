@@ -6,7 +6,7 @@ import Testing
 @Suite("Chunker")
 struct ChunkerTests {
     /// Counts words: makes the expected cuts easy to reason about.
-    static let words = Chunker(targetTokens: 30, maxTokens: 40, overlapTokens: 8) { $0.split(whereSeparator: \.isWhitespace).count }
+    static let words = Chunker(targetTokens: 30, maxTokens: 40, overlapTokens: 10) { $0.split(whereSeparator: \.isWhitespace).count }
 
     static func sentence(_ n: Int, words: Int = 9) -> String {
         "Sentence \(n) " + Array(repeating: "word", count: words - 3).joined(separator: " ") + " end."

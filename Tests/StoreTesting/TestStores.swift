@@ -27,30 +27,7 @@ public enum TestStores {
 
     /// Runs `body` with a fresh store of `kind`, then closes and removes it.
     public static func withStore<T>(_ kind: StoreKind, _ body: (any KnowledgeStore) async throws -> T) async throws -> T {
-        switch kind {
-        case .sqlite:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-test-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let store = try SQLiteStore(path: directory.appendingPathComponent("omnifin.db").path)
-            do {
-                let result = try await body(store)
-                await store.close()
-                return result
-            } catch {
-                await store.close()
-                throw error
-            }
-        case .postgres:
-            let database = try await PostgresDatabases.create()
-            do {
-                let result = try await withReopenedStore(kind, url: database.url, body)
-                try await PostgresDatabases.drop(database)
-                return result
-            } catch {
-                try? await PostgresDatabases.drop(database)
-                throw error
-            }
-        }
+        try await withDatabaseURL(kind) { url in try await withReopenedStore(kind, url: url, body) }
     }
 
     /// Runs `body` with a fresh database URL of `kind` (`sqlite:PATH` or `postgres://…`), removed afterwards.

@@ -44,7 +44,7 @@ public enum RetrievalEvaluation {
     }
 
     /// Runs every query of `dataset` through `bank` for each run and scores the rankings.
-    public static func evaluate(_ dataset: BEIRDataset, bank: KnowledgeBank, runs: [Run], fusion: Fusion = .reciprocalRank()) async throws
+    public static func evaluate(_ dataset: BEIRDataset, bank: KnowledgeBank, runs: [Run], fusion: Fusion = .weighted()) async throws
         -> [String: Scores]
     {
         var results: [String: Scores] = [:]

@@ -83,6 +83,10 @@ public enum RetrievalMode: String, Sendable, CaseIterable, Codable {
 }
 
 /// How hybrid search combines the two rankings.
+///
+/// The default is `weighted(denseWeight: 0.5)`: on SciFact it reaches nDCG@10 0.738 against 0.719 for
+/// reciprocal rank fusion, on a plateau (0.736 at 0.4, 0.730 at 0.6), as Bruch et al. (2023) found for convex
+/// combinations across BEIR. Reciprocal rank fusion stays available.
 public enum Fusion: Sendable, Equatable {
     /// Reciprocal rank fusion: `Σ 1 / (k + rank)`; robust, needs no score calibration.
     case reciprocalRank(k: Double = 60)
@@ -106,7 +110,7 @@ public struct KnowledgeQuery: Sendable {
     public var withText: Bool
 
     public init(
-        _ text: String, k: Int = 10, mode: RetrievalMode = .hybrid, fusion: Fusion = .reciprocalRank(), depth: Int? = nil,
+        _ text: String, k: Int = 10, mode: RetrievalMode = .hybrid, fusion: Fusion = .weighted(), depth: Int? = nil,
         perDocument: Bool = false, exact: Bool = false, withText: Bool = true
     ) {
         self.text = text
