@@ -19,7 +19,7 @@ DEB_PACKAGES := libblas-dev liblapacke-dev libopenblas0 libsqlite3-dev postgresq
 .PHONY: help deps model build release run test bench bench-ann bench-embed peers-venv clean
 
 help:
-	@echo "make run        build and start Omnifin (see README: the server arrives with the REST API issue)"
+	@echo "make run        build and start the Omnifin server on http://127.0.0.1:8080 (SQLite, built-in model, demo knowledge)"
 	@echo "make test       install what is missing and run every test"
 	@echo "make bench      every benchmark (make bench-ann: the HNSW index against hnswlib, FAISS, USearch)"
 	@echo "make deps       install the Debian packages Omnifin needs, when missing, and fetch the model"
@@ -44,11 +44,11 @@ build: deps
 release: deps
 	swift build -c release
 
-# Until the REST API lands, `make run` builds Omnifin and demonstrates its retrieval core: it indexes
-# 20,000 real MiniLM embeddings of the shared benchmark set and searches them.
+# The server on the embedded defaults: SQLite in var/, the built-in embedder, the demo knowledge of corpora/.
+# Open http://127.0.0.1:8080; the first account registered becomes admin (its confirmation link is in the log
+# and in var/mail).
 run: release
-	OPENBLAS_NUM_THREADS=1 .build/release/omnifin bench ann --base $(ANN_DATA)/base.fvecs --query $(ANN_DATA)/query.fvecs \
-	  --limit-base 20000 --limit-query 500 --ef 10,20,40,80,160 --build-threads 2
+	OPENBLAS_NUM_THREADS=1 .build/release/omnifin serve --seed corpora
 
 test: deps
 	swift build --build-tests

@@ -1,0 +1,60 @@
+public import Foundation
+public import Hummingbird
+public import HummingbirdAuth
+import Logging
+public import NIOCore
+public import Retrieval
+public import Storage
+
+/// Who is calling: the user behind a valid session token.
+public struct AuthenticatedUser: Sendable {
+    public var user: UserRecord
+    public var tokenHash: String
+    public var rights: AccessRights {
+        AccessRights(userID: user.id, role: AccessRights.Role(rawValue: user.role) ?? .user, groups: Set(user.groups))
+    }
+}
+
+/// The request context of every route: the caller (once authenticated) and snake_case JSON both ways.
+public struct AppRequestContext: AuthRequestContext, RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var identity: AuthenticatedUser?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        identity = nil
+    }
+
+    /// Documents can be large; everything else is far smaller. 12 MB leaves room for a 10 MB body in JSON.
+    public var maxUploadSize: Int { 12 * 1024 * 1024 }
+
+    public var requestDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    public var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// The caller, or 401.
+    func caller() throws -> AuthenticatedUser {
+        guard let identity else { throw APIError.unauthorized }
+        return identity
+    }
+
+    /// The caller when their role is one of `roles`, else 403 (401 without a token).
+    func caller(in roles: Set<AccessRights.Role>) throws -> AuthenticatedUser {
+        let caller = try caller()
+        guard roles.contains(caller.rights.role) else {
+            throw APIError.forbidden("this needs the role \(roles.map(\.rawValue).sorted().joined(separator: " or ")); you are \(caller.user.role)")
+        }
+        return caller
+    }
+}

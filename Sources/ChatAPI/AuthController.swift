@@ -1,0 +1,169 @@
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+import Logging
+import NIOPosix
+import Retrieval
+import Storage
+
+/// `/api/auth/*`: register, verify, login, logout, profile.
+struct AuthController {
+    let accounts: any AccountStore
+    let mail: MailDrop
+    let configuration: ServerConfiguration
+    /// A valid hash (at the configured cost) of nothing anyone knows, checked when the e-mail address is unknown.
+    let decoyHash: String
+
+    struct RegisterRequest: Decodable {
+        var email: String
+        var password: String
+        var displayName: String
+    }
+
+    struct LoginRequest: Decodable {
+        var email: String
+        var password: String
+    }
+
+    struct UserView: ResponseEncodable {
+        var id: String
+        var email: String
+        var displayName: String
+        var role: String
+        var verified: Bool
+        var createdAt: Date
+
+        init(_ user: UserRecord) {
+            id = user.id
+            email = user.email
+            displayName = user.displayName
+            role = user.role
+            verified = user.verifiedAt != nil
+            createdAt = user.createdAt
+        }
+    }
+
+    struct LoginResponse: ResponseEncodable {
+        var token: String
+        var expiresAt: Date
+        var user: UserView
+    }
+
+    struct RegisterResponse: ResponseEncodable {
+        var user: UserView
+        var message: String
+    }
+
+    var publicEndpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.post("register", use: register)
+        routes.get("verify", use: verify)
+        routes.post("login", use: login)
+        return routes
+    }
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.post("logout", use: logout)
+        routes.get("profile", use: profile)
+        return routes
+    }
+
+    func register(request: Request, context: AppRequestContext) async throws -> EditedResponse<RegisterResponse> {
+        let body = try await request.decodeJSON(as: RegisterRequest.self, context: context)
+        let email = try AccountRules.validateEmail(body.email)
+        try AccountRules.validatePassword(body.password, email: email)
+        let name = try AccountRules.validateDisplayName(body.displayName)
+        let hash = try await PasswordHashing.hash(body.password, cost: configuration.bcryptCost)
+        let now = Date()
+        let candidate = UserRecord(
+            id: UUID().uuidString.lowercased(), email: email, displayName: name, passwordHash: hash, role: "user", createdAt: now, updatedAt: now)
+        let user: UserRecord
+        do {
+            // The first account ever becomes admin, so a fresh installation has someone to run it.
+            user = try await accounts.createUser(candidate, firstUserRole: "admin")
+        } catch let error as StoreError where error.isSameKind(as: .conflict("")) {
+            throw APIError(.conflict, code: "email_taken", "an account with this e-mail address already exists", field: "email")
+        }
+        try await sendVerification(to: user, context: context)
+        return EditedResponse(
+            status: .created,
+            response: RegisterResponse(user: UserView(user), message: "check your e-mail for the confirmation link, then sign in"))
+    }
+
+    func sendVerification(to user: UserRecord, context: AppRequestContext) async throws {
+        let (token, hash) = Secrets.newToken()
+        let now = Date()
+        try await accounts.insertToken(
+            AuthTokenRecord(tokenHash: hash, userID: user.id, purpose: .verification, createdAt: now, expiresAt: now.addingTimeInterval(48 * 3600)))
+        let link = configuration.publicURL + "/api/auth/verify?token=" + token
+        try mail.send(
+            to: user.email, subject: "Confirm your Omnifin account",
+            body: "Hello \(user.displayName),\n\nconfirm your e-mail address by opening this link within 48 hours:\n\n\(link)\n")
+        context.logger.info("confirmation link for \(user.email): \(link)")
+    }
+
+    func verify(request: Request, context: AppRequestContext) async throws -> Response {
+        guard let token = request.uri.queryParameters.get("token"), !token.isEmpty, token.utf8.count <= 200 else {
+            throw APIError.badRequest("the link lacks its token; open the link from the e-mail", field: "token")
+        }
+        let hash = Secrets.hash(token)
+        guard let record = try await accounts.token(hash: hash), record.purpose == .verification, record.revokedAt == nil,
+            record.expiresAt > Date(), var user = try await accounts.user(id: record.userID)
+        else {
+            throw APIError(.badRequest, code: "invalid_token", "this confirmation link is invalid or has expired; register again or ask for a new one", field: "token")
+        }
+        let now = Date()
+        if user.verifiedAt == nil {
+            user.verifiedAt = now
+            user.updatedAt = now
+            try await accounts.updateUser(user)
+        }
+        try await accounts.revokeToken(hash: hash, at: now)
+        return try context.responseEncoder.encode(["status": "verified", "email": user.email], from: request, context: context)
+    }
+
+    func login(request: Request, context: AppRequestContext) async throws -> LoginResponse {
+        let body = try await request.decodeJSON(as: LoginRequest.self, context: context)
+        let email = body.email.trimmingCharacters(in: .whitespaces).lowercased()
+        guard !email.isEmpty, !body.password.isEmpty, body.password.utf8.count <= 1_000 else {
+            throw APIError.badRequest("email and password are required", field: body.password.isEmpty ? "password" : "email")
+        }
+        let user = try await accounts.user(email: email)
+        // An unknown account still costs one bcrypt check, so timing does not tell which accounts exist.
+        let valid = try await PasswordHashing.verify(body.password, hash: user?.passwordHash ?? decoyHash)
+        guard let user, valid else {
+            throw APIError(.unauthorized, code: "invalid_credentials", "the e-mail address or the password is wrong")
+        }
+        guard user.disabledAt == nil else { throw APIError(.forbidden, code: "account_disabled", "this account is disabled; ask an administrator") }
+        guard user.verifiedAt != nil else {
+            throw APIError(.forbidden, code: "email_not_verified", "confirm your e-mail address first: open the link we sent to \(user.email)")
+        }
+        let (token, hash) = Secrets.newToken()
+        let now = Date()
+        let expires = now.addingTimeInterval(configuration.sessionLifetime)
+        try await accounts.insertToken(AuthTokenRecord(tokenHash: hash, userID: user.id, purpose: .session, createdAt: now, expiresAt: expires))
+        return LoginResponse(token: token, expiresAt: expires, user: UserView(user))
+    }
+
+    func logout(request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        try await accounts.revokeToken(hash: caller.tokenHash, at: Date())
+        return Response(status: .noContent)
+    }
+
+    func profile(request: Request, context: AppRequestContext) async throws -> UserView {
+        UserView(try context.caller().user)
+    }
+}
+
+/// bcrypt, always off the event loop.
+enum PasswordHashing {
+    static func hash(_ password: String, cost: UInt8) async throws -> String {
+        try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
+    static func verify(_ password: String, hash: String) async throws -> Bool {
+        try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import Hummingbird
+import Retrieval
+import Storage
+
+/// `/api/knowledge`: search and browse what the caller may see; editors and admins write.
+struct KnowledgeController {
+    let bank: KnowledgeBank
+
+    struct DocumentBody: Decodable {
+        var title: String
+        var body: String
+        var kind: DocumentKind?
+        var source: String?
+        var externalId: String?
+        var metadata: [String: String]?
+        var tags: [String]?
+        var access: [String]?
+    }
+
+    struct DocumentView: ResponseEncodable {
+        var id: String
+        var source: String
+        var externalId: String?
+        var title: String
+        var kind: String
+        var tags: [String]
+        var metadata: [String: String]
+        var access: [String]
+        var body: String?
+        var createdAt: Date
+        var updatedAt: Date
+
+        init(_ record: DocumentRecord, withBody: Bool) {
+            id = record.id
+            source = record.source
+            externalId = record.externalID
+            title = record.title
+            kind = record.kind.rawValue
+            tags = record.metadata["tags"].map { $0.split(separator: ",").map(String.init) } ?? []
+            var metadata = record.metadata
+            metadata["tags"] = nil
+            self.metadata = metadata
+            access = record.access.principals
+            body = withBody ? record.body : nil
+            createdAt = record.createdAt
+            updatedAt = record.updatedAt
+        }
+    }
+
+    struct HitView: Encodable {
+        var documentId: String
+        var title: String
+        var passage: String
+        var start: Int
+        var end: Int
+        var score: Double
+        var denseRank: Int?
+        var bm25Rank: Int?
+    }
+
+    struct SearchResponse: ResponseEncodable {
+        var query: String
+        var mode: String
+        var hits: [HitView]
+    }
+
+    struct ListResponse: ResponseEncodable {
+        var documents: [DocumentView]
+        /// Pass as `after` for the next page; absent on the last page.
+        var next: String?
+    }
+
+    struct WriteResponse: ResponseEncodable {
+        var document: DocumentView
+        var change: String
+        var passages: Int
+        var embedded: Int
+    }
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get(use: list)
+        routes.post(use: create)
+        routes.get(":id", use: show)
+        routes.put(":id", use: update)
+        routes.delete(":id", use: delete)
+        return routes
+    }
+
+    func list(request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let query = request.uri.queryParameters
+        if let q = query.get("q") {
+            let k = try Self.integer(query.get("k"), name: "k", default: 10, range: 1...100)
+            let modeName = query.get("mode") ?? "hybrid"
+            guard let mode = RetrievalMode(rawValue: modeName) else {
+                throw APIError.badRequest("mode must be dense, bm25 or hybrid", field: "mode")
+            }
+            let hits = try await bank.search(KnowledgeQuery(q, k: k, mode: mode), rights: caller.rights)
+            let view = SearchResponse(
+                query: q, mode: mode.rawValue,
+                hits: hits.map {
+                    HitView(
+                        documentId: $0.documentID, title: $0.title, passage: $0.passage, start: $0.start, end: $0.end, score: $0.score,
+                        denseRank: $0.denseRank, bm25Rank: $0.bm25Rank)
+                })
+            return try view.response(from: request, context: context)
+        }
+        let limit = try Self.integer(query.get("limit"), name: "limit", default: 50, range: 1...200)
+        let source = query.get("source")
+        var cursor = query.get("after")
+        var documents: [DocumentView] = []
+        // Pages of the store, keeping what the caller may see, until the page is full or the store ends.
+        while documents.count < limit {
+            let page = try await bank.store.documents(after: cursor, limit: limit, source: source)
+            guard let last = page.last else {
+                cursor = nil
+                break
+            }
+            for record in page where caller.rights.canSee(record.access) && documents.count < limit {
+                documents.append(DocumentView(record, withBody: false))
+                cursor = record.id
+            }
+            if documents.count < limit { cursor = last.id }
+            if page.count < limit {
+                if documents.count < limit { cursor = nil }
+                break
+            }
+        }
+        return try ListResponse(documents: documents, next: cursor).response(from: request, context: context)
+    }
+
+    func show(request: Request, context: AppRequestContext) async throws -> DocumentView {
+        let caller = try context.caller()
+        let id = try context.parameters.require("id")
+        guard let record = try await bank.document(id: id, rights: caller.rights) else {
+            throw APIError.notFound("no knowledge entry \(id) that you may see")
+        }
+        return DocumentView(record, withBody: true)
+    }
+
+    func create(request: Request, context: AppRequestContext) async throws -> EditedResponse<WriteResponse> {
+        _ = try context.caller(in: [.editor, .admin])
+        let body = try await request.decodeJSON(as: DocumentBody.self, context: context)
+        var input = try Self.input(body, id: nil)
+        if body.externalId == nil { input.id = UUID().uuidString.lowercased() }
+        let response = try await write(input)
+        return EditedResponse(status: .created, response: response)
+    }
+
+    func update(request: Request, context: AppRequestContext) async throws -> WriteResponse {
+        _ = try context.caller(in: [.editor, .admin])
+        let id = try context.parameters.require("id")
+        guard try await bank.document(id: id, rights: .everything) != nil else { throw APIError.notFound("no knowledge entry \(id)") }
+        let body = try await request.decodeJSON(as: DocumentBody.self, context: context)
+        return try await write(try Self.input(body, id: id))
+    }
+
+    func delete(request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try context.caller(in: [.editor, .admin])
+        let id = try context.parameters.require("id")
+        guard try await bank.delete(ids: [id]) == [id] else { throw APIError.notFound("no knowledge entry \(id)") }
+        return Response(status: .noContent)
+    }
+
+    private func write(_ input: DocumentInput) async throws -> WriteResponse {
+        let outcome = try await bank.upsert([input])[0]
+        guard let record = try await bank.store.document(id: outcome.documentID) else { throw APIError.notFound("the entry vanished") }
+        return WriteResponse(
+            document: DocumentView(record, withBody: true), change: outcome.change.rawValue, passages: outcome.chunks, embedded: outcome.embedded)
+    }
+
+    static func input(_ body: DocumentBody, id: String?) throws -> DocumentInput {
+        var metadata = body.metadata ?? [:]
+        guard metadata.count <= 50, metadata.allSatisfy({ $0.key.utf8.count <= 100 && $0.value.utf8.count <= 2_000 }) else {
+            throw APIError.badRequest("metadata holds at most 50 entries, keys up to 100 bytes and values up to 2,000", field: "metadata")
+        }
+        if let tags = body.tags {
+            let cleaned = tags.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard cleaned.count <= 30, cleaned.allSatisfy({ $0.count <= 50 && !$0.contains(",") }) else {
+                throw APIError.badRequest("up to 30 tags of at most 50 characters, without commas", field: "tags")
+            }
+            metadata["tags"] = cleaned.joined(separator: ",")
+        }
+        return DocumentInput(
+            id: id, source: body.source ?? "manual", externalID: body.externalId, title: body.title, body: body.body, kind: body.kind ?? .text,
+            metadata: metadata, access: AccessList(principals: body.access ?? []))
+    }
+
+    static func integer(_ raw: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let raw else { return value }
+        guard let number = Int(raw), range.contains(number) else {
+            throw APIError.badRequest("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)", field: name)
+        }
+        return number
+    }
+}

@@ -1,0 +1,57 @@
+public import Foundation
+public import Storage
+
+/// How `omnifin serve` runs, from the environment (`OMNIFIN_*`) with command-line overrides.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var databaseURL: String
+    public var snapshotPath: String
+    /// The folder `.eml` files go to.
+    public var mailDirectory: String
+    /// What links in e-mails start with.
+    public var publicURL: String
+    public var sessionLifetime: TimeInterval
+    public var bcryptCost: UInt8
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, databaseURL: String = DatabaseLocation.defaultURL, snapshotPath: String = "var/index.hnsw",
+        mailDirectory: String = "var/mail", publicURL: String? = nil, sessionLifetime: TimeInterval = 7 * 24 * 3600, bcryptCost: UInt8 = 12
+    ) {
+        self.host = host
+        self.port = port
+        self.databaseURL = databaseURL
+        self.snapshotPath = snapshotPath
+        self.mailDirectory = mailDirectory
+        self.publicURL = publicURL ?? "http://\(host):\(port)"
+        self.sessionLifetime = sessionLifetime
+        self.bcryptCost = bcryptCost
+    }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Reads `OMNIFIN_HOST`, `OMNIFIN_PORT`, `OMNIFIN_DATABASE_URL`, `OMNIFIN_INDEX_SNAPSHOT`, `OMNIFIN_MAIL`,
+    /// `OMNIFIN_PUBLIC_URL`.
+    /// - Throws: ``Invalid`` naming the variable that is wrong.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        var configuration = ServerConfiguration()
+        if let host = value("OMNIFIN_HOST") { configuration.host = host }
+        if let port = value("OMNIFIN_PORT") {
+            guard let number = Int(port), (0...65535).contains(number) else { throw Invalid(description: "OMNIFIN_PORT '\(port)' is not a port number") }
+            configuration.port = number
+        }
+        if let url = value("OMNIFIN_DATABASE_URL") { configuration.databaseURL = url }
+        if let path = value("OMNIFIN_INDEX_SNAPSHOT") { configuration.snapshotPath = path }
+        if let mail = value("OMNIFIN_MAIL") {
+            guard mail.hasPrefix("file:") else {
+                throw Invalid(description: "OMNIFIN_MAIL '\(mail)': only file:DIR is supported so far (SMTP arrives with the mail outbox)")
+            }
+            configuration.mailDirectory = String(mail.dropFirst(5))
+        }
+        configuration.publicURL = value("OMNIFIN_PUBLIC_URL") ?? "http://\(configuration.host):\(configuration.port)"
+        return configuration
+    }
+}

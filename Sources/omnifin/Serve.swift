@@ -1,0 +1,93 @@
+import ArgumentParser
+import ChatAPI
+import Foundation
+import Hummingbird
+import Logging
+import Retrieval
+import Storage
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Omnifin HTTP server: the REST API over the knowledge bank.",
+        discussion: """
+            Configuration comes from the environment (OMNIFIN_HOST, OMNIFIN_PORT, OMNIFIN_DATABASE_URL, OMNIFIN_INDEX_SNAPSHOT,
+            OMNIFIN_MAIL=file:DIR, OMNIFIN_PUBLIC_URL, OMNIFIN_EMBEDDING_MODEL); options override it. The defaults serve
+            http://127.0.0.1:8080 from sqlite:var/omnifin.db with the built-in embedder. The first account registered
+            becomes admin; confirmation links are written to var/mail and printed in the log.
+            --seed DIR loads the Markdown and text files of DIR at start (again and again without duplicates).
+            """
+    )
+
+    @Option(help: "The address to listen on.") var host: String?
+    @Option(help: "The port to listen on.") var port: Int?
+    @Option(help: "sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB.") var database: String?
+    @Option(help: "The index snapshot file.") var snapshot: String?
+    @Option(help: "A folder of .md/.txt files to load into the knowledge bank at start (source 'corpora').") var seed: [String] = []
+
+    func run() async throws {
+        var configuration: ServerConfiguration
+        do {
+            configuration = try ServerConfiguration.fromEnvironment()
+        } catch let error as ServerConfiguration.Invalid {
+            throw ValidationError(error.description)
+        }
+        if let host { configuration.host = host }
+        if let port {
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+            configuration.port = port
+        }
+        if host != nil || port != nil, ProcessInfo.processInfo.environment["OMNIFIN_PUBLIC_URL"] == nil {
+            configuration.publicURL = "http://\(configuration.host):\(configuration.port)"
+        }
+        if let database { configuration.databaseURL = database }
+        if let snapshot { configuration.snapshotPath = snapshot }
+
+        var logger = Logger(label: "omnifin")
+        logger.logLevel = .info
+        let store: any OmnifinStore
+        let embedder: any Embedder
+        do {
+            store = try await StoreFactory.open(url: configuration.databaseURL, logger: logger)
+            embedder = try EmbedderConfiguration.fromEnvironment()
+        } catch let error as StoreError {
+            throw ValidationError(error.message)
+        } catch let error as EmbeddingError {
+            throw ValidationError(error.message)
+        }
+        let (bank, _) = try await KnowledgeBank.open(
+            store: store, embedder: embedder, chunker: KnowledgeBank.defaultChunker(for: embedder),
+            configuration: .init(snapshotPath: configuration.snapshotPath), logger: logger)
+        for folder in seed {
+            let inputs = try SeedFolder.documents(in: folder)
+            let outcomes = try await bank.upsert(inputs)
+            let changed = outcomes.filter { $0.change != .unchanged }.count
+            logger.info("seeded \(inputs.count) documents from \(folder): \(changed) new or changed")
+        }
+        let app = try await buildApplication(store: store, bank: bank, configuration: configuration, logger: logger)
+        logger.info("Omnifin listening on http://\(configuration.host):\(configuration.port) (no TLS: put a TLS-terminating proxy in front)")
+        try await app.runService()
+        await store.close()
+    }
+}
+
+/// Markdown and text files as knowledge documents: the first `# ` heading (or the file name) is the title.
+/// A `README.md` describes the folder and is not loaded.
+enum SeedFolder {
+    static func documents(in folder: String) throws -> [DocumentInput] {
+        let root = URL(fileURLWithPath: folder)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+            throw ValidationError("--seed \(folder) is not a readable folder")
+        }
+        return try names.sorted().filter { ($0.hasSuffix(".md") || $0.hasSuffix(".txt")) && $0 != "README.md" }.map { name in
+            let text = try String(contentsOf: root.appendingPathComponent(name), encoding: .utf8)
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            var title = String(name.dropLast(name.hasSuffix(".md") ? 3 : 4)).replacingOccurrences(of: "-", with: " ")
+            if let first = lines.firstIndex(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }), lines[first].hasPrefix("# ") {
+                title = String(lines[first].dropFirst(2)).trimmingCharacters(in: .whitespaces)
+                lines.remove(at: first)
+            }
+            return DocumentInput(
+                source: "corpora", externalID: name, title: title, body: lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+}

@@ -1,0 +1,209 @@
+import ChatAPI
+import Foundation
+import Hummingbird
+import HTTPTypes
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Retrieval
+import Storage
+import StoreTesting
+import Testing
+
+/// The API over a fresh store of each kind, driven through Hummingbird's in-process test client.
+enum APIHarness {
+    static let embedder: Result<BuiltinEmbedder, any Error> = Result { try BuiltinEmbedder(threads: 2) }
+
+    struct Context {
+        let client: any TestClientProtocol
+        let mailDirectory: URL
+        let store: any OmnifinStore
+
+        func request(
+            _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: String? = nil
+        ) async throws -> (status: HTTPResponse.Status, body: [String: Any], headers: HTTPFields) {
+            var headers: HTTPFields = [:]
+            if let token { headers[.authorization] = "Bearer \(token)" }
+            if json != nil { headers[.contentType] = "application/json" }
+            return try await client.execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) { response in
+                let object = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] ?? [:]
+                return (response.status, object, response.headers)
+            }
+        }
+
+        /// The confirmation token from the newest e-mail to `email`.
+        func confirmationToken(for email: String) throws -> String {
+            let files = try FileManager.default.contentsOfDirectory(atPath: mailDirectory.path).sorted()
+            for name in files.reversed() {
+                let text = try String(contentsOf: mailDirectory.appendingPathComponent(name), encoding: .utf8)
+                guard text.contains("To: <\(email)>"), let range = text.range(of: "verify?token=") else { continue }
+                return String(text[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+            }
+            throw APIError(.notFound, code: "no_mail", "no confirmation e-mail to \(email)")
+        }
+
+        /// Registers, confirms and signs in; returns the session token.
+        func signUp(_ email: String, name: String = "Test User", password: String = "a long enough passphrase") async throws -> String {
+            let registered = try await request(.post, "/api/auth/register", json: #"{"email": "\#(email)", "password": "\#(password)", "display_name": "\#(name)"}"#)
+            #expect(registered.status == .created, "\(registered.body)")
+            let verified = try await request(.get, "/api/auth/verify?token=\(try confirmationToken(for: email))")
+            #expect(verified.status == .ok, "\(verified.body)")
+            let login = try await request(.post, "/api/auth/login", json: #"{"email": "\#(email)", "password": "\#(password)"}"#)
+            #expect(login.status == .ok, "\(login.body)")
+            return try #require(login.body["token"] as? String)
+        }
+    }
+
+    static func withAPI(_ kind: StoreKind, _ body: @Sendable (Context) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-api-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await TestStores.withDatabaseURL(kind) { url in
+            let store = try await StoreFactory.open(url: url)
+            let builtin = try embedder.get()
+            var logger = Logger(label: "omnifin.test")
+            logger.logLevel = .error
+            let (bank, _) = try await KnowledgeBank.open(
+                store: store, embedder: builtin, chunker: KnowledgeBank.defaultChunker(for: builtin), logger: logger)
+            let configuration = ServerConfiguration(
+                snapshotPath: directory.appendingPathComponent("index.hnsw").path, mailDirectory: directory.appendingPathComponent("mail").path,
+                bcryptCost: 4)
+            let app = try await buildApplication(store: store, bank: bank, configuration: configuration, logger: logger)
+            do {
+                try await app.test(.router) { client in
+                    try await body(Context(client: client, mailDirectory: directory.appendingPathComponent("mail"), store: store))
+                }
+            } catch {
+                await store.close()
+                throw error
+            }
+            await store.close()
+        }
+    }
+}
+
+@Suite("REST API", .serialized)
+struct APITests {
+    @Test("register → confirm → login → profile → knowledge → logout, on both stores", arguments: StoreKind.allCases)
+    func journey(kind: StoreKind) async throws {
+        try await APIHarness.withAPI(kind) { api in
+            #expect(try await api.request(.get, "/healthz").status == .ok)
+            let ready = try await api.request(.get, "/readyz")
+            #expect(ready.status == .ok && ready.body["status"] as? String == "ready")
+
+            // Registration validates, and the first account becomes admin but must confirm its address first.
+            let weak = try await api.request(.post, "/api/auth/register", json: #"{"email": "ada@example.com", "password": "1234567890", "display_name": "Ada"}"#)
+            #expect(weak.status == .badRequest && (weak.body["error"] as? [String: Any])?["field"] as? String == "password")
+            let badEmail = try await api.request(.post, "/api/auth/register", json: #"{"email": "ada", "password": "a long passphrase", "display_name": "Ada"}"#)
+            #expect((badEmail.body["error"] as? [String: Any])?["field"] as? String == "email")
+            let missing = try await api.request(.post, "/api/auth/register", json: #"{"email": "ada@example.com", "password": "a long passphrase"}"#)
+            #expect(missing.status == .badRequest && (missing.body["error"] as? [String: Any])?["field"] as? String == "display_name")
+
+            let registered = try await api.request(
+                .post, "/api/auth/register", json: #"{"email": "Ada@Example.com", "password": "a long passphrase", "display_name": "Ada"}"#)
+            #expect(registered.status == .created)
+            #expect((registered.body["user"] as? [String: Any])?["role"] as? String == "admin")
+            let early = try await api.request(.post, "/api/auth/login", json: #"{"email": "ada@example.com", "password": "a long passphrase"}"#)
+            #expect(early.status == .forbidden && (early.body["error"] as? [String: Any])?["code"] as? String == "email_not_verified")
+            let again = try await api.request(
+                .post, "/api/auth/register", json: #"{"email": "ada@example.com", "password": "another passphrase", "display_name": "Ada"}"#)
+            #expect(again.status == .conflict)
+
+            let token = try await api.confirmationToken(for: "ada@example.com")
+            #expect(try await api.request(.get, "/api/auth/verify?token=\(token)").status == .ok)
+            #expect(try await api.request(.get, "/api/auth/verify?token=\(token)").status == .badRequest)
+
+            // The same answer for a wrong password and an unknown account.
+            let wrong = try await api.request(.post, "/api/auth/login", json: #"{"email": "ada@example.com", "password": "not the passphrase"}"#)
+            let unknown = try await api.request(.post, "/api/auth/login", json: #"{"email": "eve@example.com", "password": "not the passphrase"}"#)
+            #expect(wrong.status == .unauthorized && unknown.status == .unauthorized)
+            #expect(NSDictionary(dictionary: wrong.body) == NSDictionary(dictionary: unknown.body))
+
+            let login = try await api.request(.post, "/api/auth/login", json: #"{"email": "ada@example.com", "password": "a long passphrase"}"#)
+            let session = try #require(login.body["token"] as? String)
+            #expect(session.count >= 43 && login.body["expires_at"] != nil)
+            let profile = try await api.request(.get, "/api/auth/profile", token: session)
+            #expect(profile.status == .ok && profile.body["email"] as? String == "ada@example.com" && profile.body["verified"] as? Bool == true)
+            #expect(profile.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+
+            // Knowledge: write, search, read, update, delete.
+            let created = try await api.request(
+                .post, "/api/knowledge", token: session,
+                json: #"{"title": "Invoice approval", "body": "Invoices above 10,000 EUR need a second approval by the controller.", "tags": ["ap", "policy"]}"#)
+            #expect(created.status == .created, "\(created.body)")
+            let document = try #require(created.body["document"] as? [String: Any])
+            let id = try #require(document["id"] as? String)
+            #expect(document["tags"] as? [String] == ["ap", "policy"] && created.body["change"] as? String == "created")
+
+            let search = try await api.request(.get, "/api/knowledge?q=who%20approves%20large%20invoices&k=3", token: session)
+            let hits = try #require(search.body["hits"] as? [[String: Any]])
+            #expect(hits.first?["document_id"] as? String == id && (hits.first?["passage"] as? String)?.contains("second approval") == true)
+            #expect(try await api.request(.get, "/api/knowledge/\(id)", token: session).body["body"] as? String != nil)
+            let listed = try await api.request(.get, "/api/knowledge?limit=10", token: session)
+            #expect((listed.body["documents"] as? [[String: Any]])?.count == 1)
+
+            let updated = try await api.request(
+                .put, "/api/knowledge/\(id)", token: session, json: #"{"title": "Invoice approval", "body": "Invoices above 5,000 EUR need two approvals."}"#)
+            #expect(updated.status == .ok && updated.body["change"] as? String == "updated")
+            #expect(try await api.request(.put, "/api/knowledge/nope", token: session, json: #"{"title": "t", "body": "b"}"#).status == .notFound)
+            let bad = try await api.request(.post, "/api/knowledge", token: session, json: #"{"title": "t", "body": "b", "access": ["team:x"]}"#)
+            #expect(bad.status == .badRequest && (bad.body["error"] as? [String: Any])?["field"] as? String == "access")
+            #expect(try await api.request(.delete, "/api/knowledge/\(id)", token: session).status == .noContent)
+            #expect(try await api.request(.get, "/api/knowledge/\(id)", token: session).status == .notFound)
+
+            #expect(try await api.request(.post, "/api/auth/logout", token: session).status == .noContent)
+            #expect(try await api.request(.get, "/api/auth/profile", token: session).status == .unauthorized)
+        }
+    }
+
+    @Test("roles are enforced by the server, and access lists hide entries", arguments: [StoreKind.sqlite])
+    func roles(kind: StoreKind) async throws {
+        try await APIHarness.withAPI(kind) { api in
+            let admin = try await api.signUp("admin@example.com")
+            let user = try await api.signUp("user@example.com")
+            #expect(try await api.request(.get, "/api/auth/profile", token: user).body["role"] as? String == "user")
+
+            let denied = try await api.request(.post, "/api/knowledge", token: user, json: #"{"title": "t", "body": "b"}"#)
+            #expect(denied.status == .forbidden && (denied.body["error"] as? [String: Any])?["code"] as? String == "forbidden")
+            let secret = try await api.request(
+                .post, "/api/knowledge", token: admin, json: #"{"title": "Board minutes", "body": "The acquisition was approved.", "access": ["role:editor"]}"#)
+            let open = try await api.request(.post, "/api/knowledge", token: admin, json: #"{"title": "Acquisitions FAQ", "body": "Acquisitions need board approval."}"#)
+            let secretID = try #require((secret.body["document"] as? [String: Any])?["id"] as? String)
+            #expect(open.status == .created)
+
+            let hits = try #require(try await api.request(.get, "/api/knowledge?q=acquisition%20approved", token: user).body["hits"] as? [[String: Any]])
+            #expect(!hits.isEmpty && hits.allSatisfy { $0["document_id"] as? String != secretID })
+            #expect(try await api.request(.get, "/api/knowledge/\(secretID)", token: user).status == .notFound)
+            #expect(try await api.request(.delete, "/api/knowledge/\(secretID)", token: user).status == .forbidden)
+            let listed = try await api.request(.get, "/api/knowledge", token: user).body["documents"] as? [[String: Any]]
+            #expect(listed?.count == 1)
+            #expect((try await api.request(.get, "/api/knowledge", token: admin).body["documents"] as? [[String: Any]])?.count == 2)
+        }
+    }
+
+    @Test("no token, a bad token and malformed input get precise JSON errors, never a 500")
+    func errors() async throws {
+        try await APIHarness.withAPI(.sqlite) { api in
+            for (method, uri) in [(HTTPRequest.Method.get, "/api/knowledge"), (.get, "/api/auth/profile"), (.post, "/api/auth/logout")] {
+                let response = try await api.request(method, uri)
+                #expect(response.status == .unauthorized && (response.body["error"] as? [String: Any])?["code"] as? String == "unauthorized")
+            }
+            #expect(try await api.request(.get, "/api/knowledge", token: "forged").status == .unauthorized)
+            let token = try await api.signUp("ada@example.com")
+            let cases: [(String, String, HTTPResponse.Status)] = [
+                ("/api/knowledge", "{", .badRequest),
+                ("/api/knowledge", "[]", .badRequest),
+                ("/api/knowledge", #"{"title": 5, "body": "b"}"#, .badRequest),
+                ("/api/knowledge", #"{"title": " ", "body": ""}"#, .badRequest),
+            ]
+            for (uri, json, status) in cases {
+                let response = try await api.request(.post, uri, token: token, json: json)
+                #expect(response.status == status, "\(json): \(response.body)")
+                #expect((response.body["error"] as? [String: Any])?["message"] as? String != nil)
+            }
+            #expect(try await api.request(.get, "/api/knowledge?q=x&k=0", token: token).status == .badRequest)
+            #expect(try await api.request(.get, "/api/knowledge?q=x&mode=sparse", token: token).status == .badRequest)
+            #expect(try await api.request(.get, "/api/nothing-here", token: token).status == .notFound)
+            #expect(try await api.request(.get, "/api/auth/verify").status == .badRequest)
+        }
+    }
+}
