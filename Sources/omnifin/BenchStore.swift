@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Retrieval
 import Storage
 
 struct BenchStore: AsyncParsableCommand {
@@ -57,7 +58,7 @@ struct BenchStore: AsyncParsableCommand {
         for start in stride(from: 0, to: documents, by: batch) {
             _ = try await store.write((start..<min(documents, start + batch)).map(document))
         }
-        let writeSeconds = (ContinuousClock.now - writeStart).secondsValue
+        let writeSeconds = (ContinuousClock.now - writeStart).inSeconds
 
         let readStart = ContinuousClock.now
         var after: Int64 = 0
@@ -68,7 +69,7 @@ struct BenchStore: AsyncParsableCommand {
             after = last.id
             read += page.count
         }
-        let readSeconds = (ContinuousClock.now - readStart).secondsValue
+        let readSeconds = (ContinuousClock.now - readStart).inSeconds
         await store.close()
 
         let total = documents * chunks
@@ -85,8 +86,4 @@ struct BenchStore: AsyncParsableCommand {
                 store.location, documents, total, batch, writeSeconds, Double(documents) / writeSeconds, Double(total) / writeSeconds, read, readSeconds))
         }
     }
-}
-
-extension Duration {
-    var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -81,9 +81,9 @@ struct Eval: AsyncParsableCommand {
         try await RetrievalEvaluation.ingest(dataset, into: bank) { done, total in
             stderr.write(Data("\r  ingested \(done)/\(total) documents".utf8))
         }
-        let seconds = (ContinuousClock.now - started).components
+        let seconds = Int((ContinuousClock.now - started).inSeconds.rounded())
         stderr.write(Data(
-            "\n  \(dataset.corpus.count) documents → \(bank.passageCount) passages in \(seconds.seconds) s; \(dataset.queries.count) queries\n".utf8))
+            "\n  \(dataset.corpus.count) documents → \(bank.passageCount) passages in \(seconds) s; \(dataset.queries.count) queries\n".utf8))
         if let cached = embedder as? DiskCachedEmbedder {
             stderr.write(Data("  embedding cache \(cached.path): \(cached.hits) hits, \(cached.misses) embedded\n".utf8))
         }

@@ -67,7 +67,7 @@ public enum RetrievalEvaluation {
             let n = Double(max(1, dataset.queries.count))
             results[run.name] = Scores(
                 ndcgAt10: ndcg / n, recallAt100: recall / n, mrrAt10: mrr / n, queries: dataset.queries.count,
-                secondsPerQuery: (ContinuousClock.now - started).seconds / n)
+                secondsPerQuery: (ContinuousClock.now - started).inSeconds / n)
         }
         return results
     }

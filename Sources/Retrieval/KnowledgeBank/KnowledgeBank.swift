@@ -257,7 +257,7 @@ public final class KnowledgeBank: @unchecked Sendable {
             }
         return OpenReport(
             documents: loaded.documents.count, chunks: chunkTotal, generation: generation, indexSource: source,
-            seconds: (ContinuousClock.now - started).seconds, modelMismatch: mismatch)
+            seconds: (ContinuousClock.now - started).inSeconds, modelMismatch: mismatch)
     }
 
     /// Rebuilds the vector index from stored embeddings (the BM25 index is already current).
@@ -282,7 +282,7 @@ public final class KnowledgeBank: @unchecked Sendable {
         let snapshot = read { $0 }
         return OpenReport(
             documents: snapshot.documents.count, chunks: snapshot.documentOfChunk.count, generation: snapshot.generation,
-            indexSource: .rebuilt(reason: reason), seconds: (ContinuousClock.now - started).seconds, modelMismatch: snapshot.modelMismatch)
+            indexSource: .rebuilt(reason: reason), seconds: (ContinuousClock.now - started).inSeconds, modelMismatch: snapshot.modelMismatch)
     }
 
     /// Writes the vector index snapshot, stamped with the store generation it reflects.
@@ -308,5 +308,6 @@ public final class KnowledgeBank: @unchecked Sendable {
 }
 
 extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    /// The duration in seconds, for reports (package-wide: the command-line tool reports with it too).
+    package var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
