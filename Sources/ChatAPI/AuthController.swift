@@ -20,6 +20,12 @@ struct AuthController {
         var displayName: String
     }
 
+    struct ProfileUpdate: Decodable {
+        var displayName: String?
+        var currentPassword: String?
+        var newPassword: String?
+    }
+
     struct LoginRequest: Decodable {
         var email: String
         var password: String
@@ -66,6 +72,7 @@ struct AuthController {
         let routes = RouteCollection(context: AppRequestContext.self)
         routes.post("logout", use: logout)
         routes.get("profile", use: profile)
+        routes.put("profile", use: updateProfile)
         return routes
     }
 
@@ -154,6 +161,32 @@ struct AuthController {
 
     func profile(request: Request, context: AppRequestContext) async throws -> UserView {
         UserView(try context.caller().user)
+    }
+
+    /// Changes the display name and/or the password; a new password needs the current one and signs out
+    /// every other session of the account.
+    func updateProfile(request: Request, context: AppRequestContext) async throws -> UserView {
+        let caller = try context.caller()
+        let body = try await request.decodeJSON(as: ProfileUpdate.self, context: context)
+        guard body.displayName != nil || body.newPassword != nil else {
+            throw APIError.badRequest("send display_name and/or new_password (with current_password)")
+        }
+        var user = caller.user
+        if let name = body.displayName { user.displayName = try AccountRules.validateDisplayName(name) }
+        if let newPassword = body.newPassword {
+            guard let current = body.currentPassword, !current.isEmpty else {
+                throw APIError.badRequest("changing the password needs current_password", field: "current_password")
+            }
+            guard try await PasswordHashing.verify(current, hash: user.passwordHash) else {
+                throw APIError(.forbidden, code: "wrong_password", "current_password is not your password", field: "current_password")
+            }
+            try AccountRules.validatePassword(newPassword, email: user.email)
+            user.passwordHash = try await PasswordHashing.hash(newPassword, cost: configuration.bcryptCost)
+        }
+        user.updatedAt = Date()
+        try await accounts.updateUser(user)
+        if body.newPassword != nil { try await accounts.revokeSessions(userID: user.id, keeping: caller.tokenHash, at: Date()) }
+        return UserView(user)
     }
 }
 

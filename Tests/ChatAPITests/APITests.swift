@@ -180,6 +180,35 @@ struct APITests {
         }
     }
 
+    @Test("profile: a new name, and a new password that needs the current one and signs out other sessions")
+    func profileUpdate() async throws {
+        try await APIHarness.withAPI(.sqlite) { api in
+            let first = try await api.signUp("ada@example.com", password: "a long passphrase")
+            let login = try await api.request(.post, "/api/auth/login", json: #"{"email": "ada@example.com", "password": "a long passphrase"}"#)
+            let second = try #require(login.body["token"] as? String)
+
+            let renamed = try await api.request(.put, "/api/auth/profile", token: first, json: #"{"display_name": "Ada Lovelace"}"#)
+            #expect(renamed.status == .ok && renamed.body["display_name"] as? String == "Ada Lovelace")
+            let noCurrent = try await api.request(.put, "/api/auth/profile", token: first, json: #"{"new_password": "another long passphrase"}"#)
+            #expect(noCurrent.status == .badRequest && (noCurrent.body["error"] as? [String: Any])?["field"] as? String == "current_password")
+            let wrong = try await api.request(
+                .put, "/api/auth/profile", token: first, json: #"{"current_password": "not it at all", "new_password": "another long passphrase"}"#)
+            #expect(wrong.status == .forbidden)
+            let weak = try await api.request(
+                .put, "/api/auth/profile", token: first, json: #"{"current_password": "a long passphrase", "new_password": "short"}"#)
+            #expect(weak.status == .badRequest && (weak.body["error"] as? [String: Any])?["field"] as? String == "password")
+            let changed = try await api.request(
+                .put, "/api/auth/profile", token: first, json: #"{"current_password": "a long passphrase", "new_password": "another long passphrase"}"#)
+            #expect(changed.status == .ok)
+            #expect(try await api.request(.get, "/api/auth/profile", token: first).status == .ok)
+            #expect(try await api.request(.get, "/api/auth/profile", token: second).status == .unauthorized)
+            #expect(try await api.request(.post, "/api/auth/login", json: #"{"email": "ada@example.com", "password": "a long passphrase"}"#).status
+                == .unauthorized)
+            #expect(try await api.request(.post, "/api/auth/login", json: #"{"email": "ada@example.com", "password": "another long passphrase"}"#)
+                .status == .ok)
+        }
+    }
+
     @Test("no token, a bad token and malformed input get precise JSON errors, never a 500")
     func errors() async throws {
         try await APIHarness.withAPI(.sqlite) { api in

@@ -1,0 +1,45 @@
+import ArgumentParser
+import ChatAPI
+import Foundation
+import Logging
+import Storage
+
+struct Admin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Administer Omnifin from the command line.", subcommands: [CreateUser.self])
+}
+
+struct CreateUser: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create-user",
+        abstract: "Create a confirmed account with a role (user, editor or admin).",
+        discussion: "Example: omnifin admin create-user --email ops@example.com --password '…' --role admin --name Operations"
+    )
+
+    @Option(help: "The e-mail address (sign-in name).") var email: String
+    @Option(help: "The password (at least 10 characters, not a common one).") var password: String
+    @Option(help: "user, editor or admin.") var role: String = "user"
+    @Option(help: "The display name (default: the part of the e-mail before @).") var name: String?
+    @Option(help: "sqlite:PATH or postgres://… (default: OMNIFIN_DATABASE_URL or \(DatabaseLocation.defaultURL)).") var database: String?
+
+    func run() async throws {
+        var logger = Logger(label: "omnifin.admin")
+        logger.logLevel = .warning
+        let url = database ?? ProcessInfo.processInfo.environment["OMNIFIN_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? DatabaseLocation.defaultURL
+        let store: any OmnifinStore
+        do {
+            store = try await StoreFactory.open(url: url, logger: logger)
+        } catch let error as StoreError {
+            throw ValidationError(error.message)
+        }
+        do {
+            let user = try await Accounts.createUser(
+                in: store, email: email, password: password, displayName: name ?? String(email.prefix { $0 != "@" }), role: role)
+            await store.close()
+            print("created \(user.role) \(user.email) (\(user.id))")
+        } catch let error as Accounts.Invalid {
+            await store.close()
+            throw ValidationError(error.description)
+        }
+    }
+}
