@@ -41,4 +41,9 @@ public struct APIError: HTTPResponseError, Sendable {
     static func notFound(_ message: String) -> APIError { APIError(.notFound, code: "not_found", message) }
     static let unauthorized = APIError(.unauthorized, code: "unauthorized", "a valid token is required: send Authorization: Bearer TOKEN (POST /api/auth/login)")
     static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message) }
+    static func rateLimited(retryAfter seconds: Int) -> APIError {
+        APIError(
+            .tooManyRequests, code: "rate_limited", "too many requests; try again in \(seconds) s",
+            headers: [HTTPField.Name("Retry-After")!: String(seconds)])
+    }
 }

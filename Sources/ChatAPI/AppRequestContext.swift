@@ -19,10 +19,13 @@ public struct AuthenticatedUser: Sendable {
 public struct AppRequestContext: AuthRequestContext, RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: AuthenticatedUser?
+    /// The client's IP address (the TCP peer; a proxy in front is the peer then).
+    public let clientAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         identity = nil
+        clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// Documents can be large; everything else is far smaller. 12 MB leaves room for a 10 MB body in JSON.

@@ -31,11 +31,15 @@ public func buildRouter(store: any OmnifinStore, bank: KnowledgeBank, configurat
     router.add(middleware: ErrorMiddleware())
     HealthController(bank: bank).addRoutes(to: router)
 
-    let auth = AuthController(accounts: store, mail: MailDrop(directory: configuration.mailDirectory), configuration: configuration, decoyHash: decoyHash)
+    let limiter = RateLimiter()
+    let auth = AuthController(
+        accounts: store, mail: MailDrop(directory: configuration.mailDirectory), configuration: configuration, decoyHash: decoyHash,
+        limiter: limiter)
     router.addRoutes(auth.publicEndpoints, atPath: "api/auth")
 
     // Everything below needs a valid session token.
     let protected = router.group("api").add(middleware: TokenAuthenticator(accounts: store)).add(middleware: RequireCaller())
+        .add(middleware: RateLimitMiddleware(limiter: limiter, perMinute: configuration.rateLimitPerMinute))
     protected.addRoutes(auth.endpoints, atPath: "auth")
     protected.addRoutes(KnowledgeController(bank: bank).endpoints, atPath: "knowledge")
     return router
@@ -46,6 +50,20 @@ struct RequireCaller: RouterMiddleware {
     typealias Context = AppRequestContext
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard context.identity != nil else { throw APIError.unauthorized }
+        return try await next(request, context)
+    }
+}
+
+/// 429 with `Retry-After` once a user exceeds their requests per minute.
+struct RateLimitMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let limiter: RateLimiter
+    let perMinute: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let user = context.identity?.user.id, let wait = limiter.take("user:" + user, limitPerMinute: perMinute) {
+            throw APIError.rateLimited(retryAfter: wait)
+        }
         return try await next(request, context)
     }
 }

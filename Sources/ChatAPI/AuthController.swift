@@ -13,6 +13,7 @@ struct AuthController {
     let configuration: ServerConfiguration
     /// A valid hash (at the configured cost) of nothing anyone knows, checked when the e-mail address is unknown.
     let decoyHash: String
+    let limiter: RateLimiter
 
     struct RegisterRequest: Decodable {
         var email: String
@@ -136,10 +137,17 @@ struct AuthController {
         guard !email.isEmpty, !body.password.isEmpty, body.password.utf8.count <= 1_000 else {
             throw APIError.badRequest("email and password are required", field: body.password.isEmpty ? "password" : "email")
         }
+        // Repeated failures from one address, or against one account, wait before they may try again.
+        let limit = configuration.loginAttemptsPerMinute
+        let keys = ["login-ip:" + context.clientAddress, "login-account:" + email]
+        if let wait = keys.compactMap({ limiter.retryAfter($0, limitPerMinute: limit) }).max() {
+            throw APIError.rateLimited(retryAfter: wait)
+        }
         let user = try await accounts.user(email: email)
         // An unknown account still costs one bcrypt check, so timing does not tell which accounts exist.
         let valid = try await PasswordHashing.verify(body.password, hash: user?.passwordHash ?? decoyHash)
         guard let user, valid else {
+            for key in keys { _ = limiter.take(key, limitPerMinute: limit) }
             throw APIError(.unauthorized, code: "invalid_credentials", "the e-mail address or the password is wrong")
         }
         guard user.disabledAt == nil else { throw APIError(.forbidden, code: "account_disabled", "this account is disabled; ask an administrator") }

@@ -13,10 +13,15 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String
     public var sessionLifetime: TimeInterval
     public var bcryptCost: UInt8
+    /// Requests per minute per user on every authenticated route (`OMNIFIN_RATE_LIMIT_PER_MINUTE`, 0 = off).
+    public var rateLimitPerMinute: Int
+    /// Failed logins per minute per IP address and per account (`OMNIFIN_LOGIN_ATTEMPTS_PER_MINUTE`, 0 = off).
+    public var loginAttemptsPerMinute: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databaseURL: String = DatabaseLocation.defaultURL, snapshotPath: String = "var/index.hnsw",
-        mailDirectory: String = "var/mail", publicURL: String? = nil, sessionLifetime: TimeInterval = 7 * 24 * 3600, bcryptCost: UInt8 = 12
+        mailDirectory: String = "var/mail", publicURL: String? = nil, sessionLifetime: TimeInterval = 7 * 24 * 3600, bcryptCost: UInt8 = 12,
+        rateLimitPerMinute: Int = 600, loginAttemptsPerMinute: Int = 10
     ) {
         self.host = host
         self.port = port
@@ -26,6 +31,8 @@ public struct ServerConfiguration: Sendable {
         self.publicURL = publicURL ?? "http://\(host):\(port)"
         self.sessionLifetime = sessionLifetime
         self.bcryptCost = bcryptCost
+        self.rateLimitPerMinute = rateLimitPerMinute
+        self.loginAttemptsPerMinute = loginAttemptsPerMinute
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -33,7 +40,7 @@ public struct ServerConfiguration: Sendable {
     }
 
     /// Reads `OMNIFIN_HOST`, `OMNIFIN_PORT`, `OMNIFIN_DATABASE_URL`, `OMNIFIN_INDEX_SNAPSHOT`, `OMNIFIN_MAIL`,
-    /// `OMNIFIN_PUBLIC_URL`.
+    /// `OMNIFIN_PUBLIC_URL`, `OMNIFIN_RATE_LIMIT_PER_MINUTE`, `OMNIFIN_LOGIN_ATTEMPTS_PER_MINUTE`.
     /// - Throws: ``Invalid`` naming the variable that is wrong.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
@@ -50,6 +57,14 @@ public struct ServerConfiguration: Sendable {
                 throw Invalid(description: "OMNIFIN_MAIL '\(mail)': only file:DIR is supported so far (SMTP arrives with the mail outbox)")
             }
             configuration.mailDirectory = String(mail.dropFirst(5))
+        }
+        for (name, keyPath) in [
+            ("OMNIFIN_RATE_LIMIT_PER_MINUTE", \ServerConfiguration.rateLimitPerMinute),
+            ("OMNIFIN_LOGIN_ATTEMPTS_PER_MINUTE", \ServerConfiguration.loginAttemptsPerMinute),
+        ] {
+            guard let raw = value(name) else { continue }
+            guard let number = Int(raw), number >= 0 else { throw Invalid(description: "\(name) '\(raw)' is not a whole number ≥ 0") }
+            configuration[keyPath: keyPath] = number
         }
         configuration.publicURL = value("OMNIFIN_PUBLIC_URL") ?? "http://\(configuration.host):\(configuration.port)"
         return configuration

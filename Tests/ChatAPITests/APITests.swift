@@ -54,7 +54,9 @@ enum APIHarness {
         }
     }
 
-    static func withAPI(_ kind: StoreKind, _ body: @Sendable (Context) async throws -> Void) async throws {
+    static func withAPI(
+        _ kind: StoreKind, configure: @Sendable (inout ServerConfiguration) -> Void = { _ in }, _ body: @Sendable (Context) async throws -> Void
+    ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-api-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         try await TestStores.withDatabaseURL(kind) { url in
@@ -64,9 +66,10 @@ enum APIHarness {
             logger.logLevel = .error
             let (bank, _) = try await KnowledgeBank.open(
                 store: store, embedder: builtin, chunker: KnowledgeBank.defaultChunker(for: builtin), logger: logger)
-            let configuration = ServerConfiguration(
+            var configuration = ServerConfiguration(
                 snapshotPath: directory.appendingPathComponent("index.hnsw").path, mailDirectory: directory.appendingPathComponent("mail").path,
                 bcryptCost: 4)
+            configure(&configuration)
             let app = try await buildApplication(store: store, bank: bank, configuration: configuration, logger: logger)
             do {
                 try await app.test(.router) { client in
@@ -206,6 +209,27 @@ struct APITests {
                 == .unauthorized)
             #expect(try await api.request(.post, "/api/auth/login", json: #"{"email": "ada@example.com", "password": "another long passphrase"}"#)
                 .status == .ok)
+        }
+    }
+
+    @Test("rate limits: 429 with Retry-After per user, and failed logins per account and address")
+    func rateLimits() async throws {
+        try await APIHarness.withAPI(.sqlite, configure: { $0.rateLimitPerMinute = 3; $0.loginAttemptsPerMinute = 3 }) { api in
+            let token = try await api.signUp("ada@example.com", password: "a long passphrase")
+            for _ in 0..<3 { #expect(try await api.request(.get, "/api/auth/profile", token: token).status == .ok) }
+            let limited = try await api.request(.get, "/api/auth/profile", token: token)
+            #expect(limited.status == .tooManyRequests && (limited.body["error"] as? [String: Any])?["code"] as? String == "rate_limited")
+            #expect(Int(limited.headers[HTTPField.Name("Retry-After")!] ?? "") ?? 0 >= 1)
+
+            for _ in 0..<3 {
+                let failed = try await api.request(.post, "/api/auth/login", json: #"{"email": "ada@example.com", "password": "wrong password!"}"#)
+                #expect(failed.status == .unauthorized)
+            }
+            // Now even the right password waits, and so does another account from the same address.
+            let blocked = try await api.request(.post, "/api/auth/login", json: #"{"email": "ada@example.com", "password": "a long passphrase"}"#)
+            #expect(blocked.status == .tooManyRequests && blocked.headers[HTTPField.Name("Retry-After")!] != nil)
+            let other = try await api.request(.post, "/api/auth/login", json: #"{"email": "bob@example.com", "password": "whatever it is"}"#)
+            #expect(other.status == .tooManyRequests)
         }
     }
 
