@@ -27,9 +27,12 @@ public func buildRouter(store: any OmnifinStore, bank: KnowledgeBank, configurat
     -> Router<AppRequestContext>
 {
     let router = Router(context: AppRequestContext.self)
+    let metrics = ServerMetrics()
     router.add(middleware: SecurityHeadersMiddleware(hsts: false))
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     HealthController(bank: bank).addRoutes(to: router)
+    metrics.addRoute(to: router, bank: bank)
 
     let limiter = RateLimiter()
     let auth = AuthController(

@@ -233,6 +233,25 @@ struct APITests {
         }
     }
 
+    @Test("/metrics counts requests by route template and status and reports the bank's sizes")
+    func metrics() async throws {
+        try await APIHarness.withAPI(.sqlite) { api in
+            let token = try await api.signUp("ada@example.com")
+            _ = try await api.request(.post, "/api/knowledge", token: token, json: #"{"title": "Payment runs", "body": "Tuesdays and Fridays."}"#)
+            _ = try await api.request(.get, "/api/knowledge/some-id", token: token)
+            _ = try await api.request(.get, "/api/knowledge")
+            let text = try await api.client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                return String(decoding: response.body.readableBytesView, as: UTF8.self)
+            }
+            #expect(text.contains(#"omnifin_http_requests_total{route="/api/knowledge/{id}",method="GET",status="404"} 1"#), "\(text)")
+            #expect(text.contains(#"omnifin_http_requests_total{route="/api/knowledge",method="GET",status="401"} 1"#))
+            #expect(text.contains(#"omnifin_http_requests_total{route="/api/knowledge",method="POST",status="201"} 1"#))
+            #expect(text.contains("omnifin_http_request_duration_seconds_bucket"))
+            #expect(text.contains("omnifin_knowledge_documents 1") && text.contains("omnifin_store_generation 1"))
+        }
+    }
+
     @Test("no token, a bad token and malformed input get precise JSON errors, never a 500")
     func errors() async throws {
         try await APIHarness.withAPI(.sqlite) { api in

@@ -1,0 +1,70 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Prometheus
+import Retrieval
+
+/// The server's Prometheus metrics, in a registry of its own (no process-wide bootstrap, so several servers
+/// in one process, as in the tests, keep their counts apart).
+final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private static let buckets: [Duration] = [
+        .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+
+    func recordRequest(route: String, method: String, status: Int, duration: Duration) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "omnifin", metricName: "http_requests", unitName: "total", helpText: "HTTP requests by route, method and status"),
+            labels: [("route", route), ("method", method), ("status", String(status))]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: .init(namespace: "omnifin", metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request duration"),
+            labels: [("route", route), ("method", method)], buckets: Self.buckets
+        ).record(duration)
+    }
+
+    /// The text exposition, with the knowledge bank's sizes read now.
+    func exposition(bank: KnowledgeBank) -> String {
+        func gauge(_ name: String, _ help: String, _ value: Double) {
+            registry.makeGauge(descriptor: .init(namespace: "omnifin", metricName: name, unitName: "", helpText: help)).set(to: value)
+        }
+        gauge("knowledge_documents", "documents in the knowledge bank", Double(bank.documentCount))
+        gauge("knowledge_passages", "passages in the BM25 index", Double(bank.passageCount))
+        gauge("index_vectors", "vectors in the HNSW index", Double(bank.vectorCount))
+        gauge("store_generation", "the store generation the indexes reflect", Double(bank.generation))
+        return registry.emitToString()
+    }
+}
+
+/// Counts and times every request by its route template (not its path, which would explode the label set).
+struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: ServerMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let method = request.method.rawValue
+        do {
+            let response = try await next(request, context)
+            metrics.recordRequest(route: context.endpointPath ?? "unmatched", method: method, status: response.status.code, duration: .now - started)
+            return response
+        } catch let error as any HTTPResponseError {
+            metrics.recordRequest(route: context.endpointPath ?? "unmatched", method: method, status: error.status.code, duration: .now - started)
+            throw error
+        } catch {
+            metrics.recordRequest(route: context.endpointPath ?? "unmatched", method: method, status: 500, duration: .now - started)
+            throw error
+        }
+    }
+}
+
+extension ServerMetrics {
+    func addRoute(to router: Router<AppRequestContext>, bank: KnowledgeBank) {
+        router.get("metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: self.exposition(bank: bank))))
+        }
+    }
+}
