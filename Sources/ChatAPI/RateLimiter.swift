@@ -1,4 +1,5 @@
 import Foundation
+import Retrieval
 import Synchronization
 
 /// Token buckets per key (a user, an IP address, an account's login), in memory.
@@ -43,9 +44,7 @@ final class RateLimiter: Sendable {
 
     private func refilled(_ bucket: Bucket?, limit: Int, now: ContinuousClock.Instant) -> Bucket {
         guard var bucket else { return Bucket(tokens: Double(limit), updated: now) }
-        let elapsed = now - bucket.updated
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        bucket.tokens = min(Double(limit), bucket.tokens + seconds * Double(limit) / 60)
+        bucket.tokens = min(Double(limit), bucket.tokens + (now - bucket.updated).inSeconds * Double(limit) / 60)
         bucket.updated = now
         return bucket
     }

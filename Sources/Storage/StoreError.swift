@@ -38,7 +38,6 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// The database is temporarily unavailable; retrying later may succeed.
     public static func unavailable(_ message: String) -> StoreError { StoreError(.unavailable, message) }
 
-    public static func == (lhs: StoreError, rhs: StoreError) -> Bool { lhs.code == rhs.code }
     /// Whether two errors are of the same kind (messages aside): `error ~= .conflict("")`.
     public func isSameKind(as other: StoreError) -> Bool { code == other.code }
 }

@@ -47,7 +47,7 @@ public final class DiskCachedEmbedder: Embedder, @unchecked Sendable {
 
     public func embed(_ texts: [String]) async throws -> [[Float]] {
         let keys = texts.map { text -> Key in
-            let (a, b) = Array(text.utf8).withUnsafeBytes { raw in (XXHash64.hash(raw, seed: 0x6f6d6e69), XXHash64.hash(raw, seed: 0x66696e31)) }
+            let (a, b) = ContentHash.key(text)
             return Key(a: a, b: b)
         }
         var result: [[Float]?] = lock.withReadLock { keys.map { vectors[$0] } }

@@ -9,12 +9,15 @@ enum ContentHash {
             bytes += Array(part.utf8)
             bytes.append(0x1F)
         }
-        let (a, b) = bytes.withUnsafeBytes { raw in (XXHash64.hash(raw, seed: 0x6f6d6e69), XXHash64.hash(raw, seed: 0x66696e31)) }
+        let (a, b) = key(bytes)
         return hex(a) + hex(b)
     }
 
-    static func key(_ text: String) -> (UInt64, UInt64) {
-        Array(text.utf8).withUnsafeBytes { raw in (XXHash64.hash(raw, seed: 0x6f6d6e69), XXHash64.hash(raw, seed: 0x66696e31)) }
+    /// The two lanes of `text`'s fingerprint (what the embedding cache files are keyed by).
+    static func key(_ text: String) -> (UInt64, UInt64) { key(Array(text.utf8)) }
+
+    private static func key(_ bytes: [UInt8]) -> (UInt64, UInt64) {
+        bytes.withUnsafeBytes { raw in (XXHash64.hash(raw, seed: 0x6f6d6e69), XXHash64.hash(raw, seed: 0x66696e31)) }
     }
 
     private static func hex(_ value: UInt64) -> String {
