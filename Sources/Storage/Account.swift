@@ -67,6 +67,10 @@ public protocol AccountStore: Sendable {
     /// Replaces the stored user with the same id.
     func updateUser(_ user: UserRecord) async throws
     func userCount() async throws -> Int
+    /// A page of users matching an admin's search and filters, by e-mail, with the total count.
+    func users(matching query: UserQuery) async throws -> UserPage
+    /// Deletes the user with their tokens and conversations; false when there was none.
+    func deleteUser(id: String) async throws -> Bool
 
     func insertToken(_ token: AuthTokenRecord) async throws
     func token(hash: String) async throws -> AuthTokenRecord?
@@ -74,6 +78,3 @@ public protocol AccountStore: Sendable {
     /// Revokes every session of a user except `keeping` (a password change keeps the current session).
     func revokeSessions(userID: String, keeping: String?, at: Date) async throws
 }
-
-/// Everything Omnifin stores: the knowledge bank and the accounts.
-public typealias OmnifinStore = KnowledgeStore & AccountStore
