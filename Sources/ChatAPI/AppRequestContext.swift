@@ -10,6 +10,9 @@ public import Storage
 public struct AuthenticatedUser: Sendable {
     public var user: UserRecord
     public var tokenHash: String
+    public var expiresAt: Date
+    /// The token came in the session cookie (a web page), so unsafe requests must carry the CSRF token.
+    public var viaCookie: Bool
     public var rights: AccessRights {
         AccessRights(userID: user.id, role: AccessRights.Role(rawValue: user.role) ?? .user, groups: Set(user.groups))
     }

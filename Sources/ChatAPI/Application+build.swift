@@ -22,29 +22,68 @@ struct SnapshotOnShutdown: Service {
     }
 }
 
-/// The routes of the API over a store and a knowledge bank.
-public func buildRouter(store: any OmnifinStore, bank: KnowledgeBank, configuration: ServerConfiguration, decoyHash: String)
-    -> Router<AppRequestContext>
-{
+/// What the routes share: the stores, the bank, and the services built over them.
+public struct ServerDependencies: Sendable {
+    let store: any OmnifinStore
+    let bank: KnowledgeBank
+    let configuration: ServerConfiguration
+    let sealer: DataSealer
+    let mailer: Mailer
+    /// A valid hash (at the configured cost) of nothing anyone knows, checked when a login names no account.
+    let decoyHash: String
+    let logger: Logger
+
+    /// Loads the data key, builds the mail transport and seeds the default prompts.
+    /// - Throws: ``DataSealer/Failure`` for a bad data key, store errors.
+    public static func make(store: any OmnifinStore, bank: KnowledgeBank, configuration: ServerConfiguration, logger: Logger) async throws
+        -> ServerDependencies
+    {
+        let sealer = try DataSealer.load(base64: configuration.dataKey, keyFile: configuration.dataKeyFile)
+        let transport = FileMailTransport(directory: configuration.mailDirectory)
+        let mailer = Mailer(outbox: store, transport: transport, retryBase: configuration.mailRetryBase, logger: logger)
+        try await PromptsController.seedDefaults(store)
+        let decoy = try await PasswordHashing.hash(UUID().uuidString, cost: configuration.bcryptCost)
+        return ServerDependencies(
+            store: store, bank: bank, configuration: configuration, sealer: sealer, mailer: mailer, decoyHash: decoy, logger: logger)
+    }
+}
+
+/// The routes of the API.
+public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequestContext> {
+    let store = dependencies.store
+    let bank = dependencies.bank
+    let configuration = dependencies.configuration
     let router = Router(context: AppRequestContext.self)
     let metrics = ServerMetrics()
+    let audit = AuditTrail(store: store)
+    let analytics = AnalyticsRecorder(store: store, logger: dependencies.logger)
     router.add(middleware: SecurityHeadersMiddleware(hsts: false))
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: AuditMiddleware(trail: audit))
     HealthController(bank: bank).addRoutes(to: router)
     metrics.addRoute(to: router, bank: bank)
 
     let limiter = RateLimiter()
     let auth = AuthController(
-        accounts: store, mail: MailDrop(directory: configuration.mailDirectory), configuration: configuration, decoyHash: decoyHash,
-        limiter: limiter)
+        accounts: store, mailer: dependencies.mailer, audit: audit, analytics: analytics, sealer: dependencies.sealer,
+        configuration: configuration, decoyHash: dependencies.decoyHash, limiter: limiter)
     router.addRoutes(auth.publicEndpoints, atPath: "api/auth")
 
-    // Everything below needs a valid session token.
+    // Everything below needs a valid session token (and, for cookie sessions, the CSRF token on unsafe methods).
     let protected = router.group("api").add(middleware: TokenAuthenticator(accounts: store)).add(middleware: RequireCaller())
+        .add(middleware: CSRFMiddleware(sealer: dependencies.sealer))
         .add(middleware: RateLimitMiddleware(limiter: limiter, perMinute: configuration.rateLimitPerMinute))
     protected.addRoutes(auth.endpoints, atPath: "auth")
-    protected.addRoutes(KnowledgeController(bank: bank).endpoints, atPath: "knowledge")
+    protected.addRoutes(KnowledgeController(bank: bank, analytics: analytics).endpoints, atPath: "knowledge")
+    let analyticsController = AnalyticsController(store: store, recorder: analytics, sealer: dependencies.sealer)
+    protected.addRoutes(analyticsController.userEndpoints, atPath: "analytics")
+    protected.addRoutes(analyticsController.adminEndpoints, atPath: "admin/analytics")
+    protected.addRoutes(
+        AdminUsersController(accounts: store, audit: audit, mailer: dependencies.mailer, configuration: configuration).endpoints,
+        atPath: "admin/users")
+    protected.addRoutes(PromptsController(prompts: store, audit: audit).endpoints, atPath: "admin/prompts")
+    protected.addRoutes(AuditController(store: store).endpoints, atPath: "admin/audit")
     return router
 }
 
@@ -75,12 +114,12 @@ struct RateLimitMiddleware: RouterMiddleware {
 public func buildApplication(store: any OmnifinStore, bank: KnowledgeBank, configuration: ServerConfiguration, logger: Logger) async throws
     -> some ApplicationProtocol
 {
-    let cost = configuration.bcryptCost
-    let decoy = try await PasswordHashing.hash(UUID().uuidString, cost: cost)
-    let router = buildRouter(store: store, bank: bank, configuration: configuration, decoyHash: decoy)
+    let dependencies = try await ServerDependencies.make(store: store, bank: bank, configuration: configuration, logger: logger)
+    let router = buildRouter(dependencies)
     var app = Application(
         router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Omnifin"),
         logger: logger)
     app.addServices(SnapshotOnShutdown(bank: bank, logger: logger))
+    app.addServices(MailDispatcher(mailer: dependencies.mailer, interval: configuration.mailPollInterval))
     return app
 }

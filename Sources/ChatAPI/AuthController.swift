@@ -9,7 +9,10 @@ import Storage
 /// `/api/auth/*`: register, verify, login, logout, profile.
 struct AuthController {
     let accounts: any AccountStore
-    let mail: MailDrop
+    let mailer: Mailer
+    let audit: AuditTrail
+    let analytics: AnalyticsRecorder
+    let sealer: DataSealer
     let configuration: ServerConfiguration
     /// A valid hash (at the configured cost) of nothing anyone knows, checked when the e-mail address is unknown.
     let decoyHash: String
@@ -25,35 +28,33 @@ struct AuthController {
         var displayName: String?
         var currentPassword: String?
         var newPassword: String?
+        /// Never accepted: present only to answer 403 instead of silently ignoring it.
+        var role: String?
     }
 
     struct LoginRequest: Decodable {
         var email: String
         var password: String
+        /// Web pages ask for an HttpOnly cookie (and get a CSRF token); API clients use the bearer token.
+        var useCookie: Bool?
     }
 
-    struct UserView: ResponseEncodable {
-        var id: String
+    struct ResendRequest: Decodable {
         var email: String
-        var displayName: String
-        var role: String
-        var verified: Bool
-        var createdAt: Date
-
-        init(_ user: UserRecord) {
-            id = user.id
-            email = user.email
-            displayName = user.displayName
-            role = user.role
-            verified = user.verifiedAt != nil
-            createdAt = user.createdAt
-        }
     }
 
-    struct LoginResponse: ResponseEncodable {
+    struct SessionView: ResponseEncodable {
+        var user: UserView
+        var expiresAt: Date
+        /// Only for cookie sessions: send it as `X-CSRF-Token` on every POST, PUT, PATCH and DELETE.
+        var csrfToken: String?
+    }
+
+    struct LoginResponse: Encodable {
         var token: String
         var expiresAt: Date
         var user: UserView
+        var csrfToken: String?
     }
 
     struct RegisterResponse: ResponseEncodable {
@@ -66,6 +67,7 @@ struct AuthController {
         routes.post("register", use: register)
         routes.get("verify", use: verify)
         routes.post("login", use: login)
+        routes.post("resend-verification", use: resendVerification)
         return routes
     }
 
@@ -74,6 +76,7 @@ struct AuthController {
         routes.post("logout", use: logout)
         routes.get("profile", use: profile)
         routes.put("profile", use: updateProfile)
+        routes.get("session", use: session)
         return routes
     }
 
@@ -93,22 +96,11 @@ struct AuthController {
         } catch let error as StoreError where error.isSameKind(as: .conflict("")) {
             throw APIError(.conflict, code: "email_taken", "an account with this e-mail address already exists", field: "email")
         }
-        try await sendVerification(to: user, context: context)
+        await audit.record("user.register", actor: user.id, target: "user:\(user.id)", context: context, detail: ["role": user.role])
+        try await VerificationMail(accounts: accounts, mailer: mailer, configuration: configuration).send(to: user, context: context)
         return EditedResponse(
             status: .created,
             response: RegisterResponse(user: UserView(user), message: "check your e-mail for the confirmation link, then sign in"))
-    }
-
-    func sendVerification(to user: UserRecord, context: AppRequestContext) async throws {
-        let (token, hash) = Secrets.newToken()
-        let now = Date()
-        try await accounts.insertToken(
-            AuthTokenRecord(tokenHash: hash, userID: user.id, purpose: .verification, createdAt: now, expiresAt: now.addingTimeInterval(48 * 3600)))
-        let link = configuration.publicURL + "/api/auth/verify?token=" + token
-        try mail.send(
-            to: user.email, subject: "Confirm your Omnifin account",
-            body: "Hello \(user.displayName),\n\nconfirm your e-mail address by opening this link within 48 hours:\n\n\(link)\n")
-        context.logger.info("confirmation link for \(user.email): \(link)")
     }
 
     func verify(request: Request, context: AppRequestContext) async throws -> Response {
@@ -131,7 +123,22 @@ struct AuthController {
         return try context.responseEncoder.encode(["status": "verified", "email": user.email], from: request, context: context)
     }
 
-    func login(request: Request, context: AppRequestContext) async throws -> LoginResponse {
+    /// Sends a new confirmation link. The answer is the same whether or not the address has an account, so it
+    /// tells nobody which addresses are registered; one e-mail per address per minute, and the login limit per IP.
+    func resendVerification(request: Request, context: AppRequestContext) async throws -> EditedResponse<[String: String]> {
+        let body = try await request.decodeJSON(as: ResendRequest.self, context: context)
+        let email = try AccountRules.validateEmail(body.email)
+        let limit = configuration.loginAttemptsPerMinute
+        if let wait = limiter.take("resend-ip:" + context.clientAddress, limitPerMinute: limit) { throw APIError.rateLimited(retryAfter: wait) }
+        if let wait = limiter.take("resend-account:" + email, limitPerMinute: limit == 0 ? 0 : 1) { throw APIError.rateLimited(retryAfter: wait) }
+        if let user = try await accounts.user(email: email), user.verifiedAt == nil, user.disabledAt == nil {
+            try await VerificationMail(accounts: accounts, mailer: mailer, configuration: configuration).send(to: user, context: context)
+        }
+        return EditedResponse(
+            status: .accepted, response: ["status": "queued", "message": "if \(email) has an unconfirmed account, a new link is on its way"])
+    }
+
+    func login(request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(as: LoginRequest.self, context: context)
         let email = body.email.trimmingCharacters(in: .whitespaces).lowercased()
         guard !email.isEmpty, !body.password.isEmpty, body.password.utf8.count <= 1_000 else {
@@ -148,6 +155,7 @@ struct AuthController {
         let valid = try await PasswordHashing.verify(body.password, hash: user?.passwordHash ?? decoyHash)
         guard let user, valid else {
             for key in keys { _ = limiter.take(key, limitPerMinute: limit) }
+            await audit.record("auth.login_failed", actor: nil, target: user.map { "user:\($0.id)" }, context: context, detail: ["email": email])
             throw APIError(.unauthorized, code: "invalid_credentials", "the e-mail address or the password is wrong")
         }
         guard user.disabledAt == nil else { throw APIError(.forbidden, code: "account_disabled", "this account is disabled; ask an administrator") }
@@ -158,13 +166,32 @@ struct AuthController {
         let now = Date()
         let expires = now.addingTimeInterval(configuration.sessionLifetime)
         try await accounts.insertToken(AuthTokenRecord(tokenHash: hash, userID: user.id, purpose: .session, createdAt: now, expiresAt: expires))
-        return LoginResponse(token: token, expiresAt: expires, user: UserView(user))
+        await analytics.record("auth.login", user: user.id)
+        let cookie = body.useCookie == true
+        var response = try context.responseEncoder.encode(
+            LoginResponse(token: token, expiresAt: expires, user: UserView(user), csrfToken: cookie ? SessionCookie.csrfToken(for: hash, sealer: sealer) : nil),
+            from: request, context: context)
+        if cookie {
+            response.headers[values: .setCookie].append(
+                SessionCookie.set(token, lifetime: configuration.sessionLifetime, secure: configuration.publicURL.hasPrefix("https:")))
+        }
+        return response
+    }
+
+    /// The caller's session: who, until when, and the CSRF token a cookie session needs (pages call this after a reload).
+    func session(request: Request, context: AppRequestContext) async throws -> SessionView {
+        let caller = try context.caller()
+        return SessionView(
+            user: UserView(caller.user), expiresAt: caller.expiresAt,
+            csrfToken: caller.viaCookie ? SessionCookie.csrfToken(for: caller.tokenHash, sealer: sealer) : nil)
     }
 
     func logout(request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.caller()
         try await accounts.revokeToken(hash: caller.tokenHash, at: Date())
-        return Response(status: .noContent)
+        var response = Response(status: .noContent)
+        if caller.viaCookie { response.headers[values: .setCookie].append(SessionCookie.clear()) }
+        return response
     }
 
     func profile(request: Request, context: AppRequestContext) async throws -> UserView {
@@ -176,6 +203,9 @@ struct AuthController {
     func updateProfile(request: Request, context: AppRequestContext) async throws -> UserView {
         let caller = try context.caller()
         let body = try await request.decodeJSON(as: ProfileUpdate.self, context: context)
+        if body.role != nil {
+            throw APIError(.forbidden, code: "own_role", "you cannot change your own role; an administrator can", field: "role")
+        }
         guard body.displayName != nil || body.newPassword != nil else {
             throw APIError.badRequest("send display_name and/or new_password (with current_password)")
         }
@@ -193,7 +223,10 @@ struct AuthController {
         }
         user.updatedAt = Date()
         try await accounts.updateUser(user)
-        if body.newPassword != nil { try await accounts.revokeSessions(userID: user.id, keeping: caller.tokenHash, at: Date()) }
+        if body.newPassword != nil {
+            try await accounts.revokeSessions(userID: user.id, keeping: caller.tokenHash, at: Date())
+            await audit.record("user.password_change", actor: user.id, target: "user:\(user.id)", context: context)
+        }
         return UserView(user)
     }
 }
@@ -207,4 +240,38 @@ enum PasswordHashing {
     static func verify(_ password: String, hash: String) async throws -> Bool {
         try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
     }
+}
+
+/// The confirmation e-mail with a one-time link valid 48 hours.
+struct VerificationMail {
+    let accounts: any AccountStore
+    let mailer: Mailer
+    let configuration: ServerConfiguration
+
+    func send(to user: UserRecord, context: AppRequestContext) async throws {
+        let (token, hash) = Secrets.newToken()
+        let now = Date()
+        try await accounts.insertToken(
+            AuthTokenRecord(tokenHash: hash, userID: user.id, purpose: .verification, createdAt: now, expiresAt: now.addingTimeInterval(48 * 3600)))
+        let link = configuration.publicURL + "/api/auth/verify?token=" + token
+        try await mailer.send(
+            kind: "verification", to: user.email, subject: "Confirm your Omnifin account",
+            body: "Hello \(user.displayName),\n\nconfirm your e-mail address by opening this link within 48 hours:\n\n\(link)\n")
+        context.logger.info("confirmation link for \(user.email): \(link)")
+    }
+}
+
+/// The web pages' session: the same opaque token in an HttpOnly, SameSite=Strict cookie, plus a CSRF token
+/// derived from the session (an HMAC under the data key) that unsafe requests must echo in `X-CSRF-Token`.
+enum SessionCookie {
+    static let name = "omnifin_session"
+    static let csrfHeader = "X-CSRF-Token"
+
+    static func set(_ token: String, lifetime: TimeInterval, secure: Bool) -> String {
+        "\(name)=\(token); Path=/; Max-Age=\(Int(lifetime)); HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
+    }
+
+    static func clear() -> String { "\(name)=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict" }
+
+    static func csrfToken(for tokenHash: String, sealer: DataSealer) -> String { sealer.mac("omnifin csrf", tokenHash) }
 }

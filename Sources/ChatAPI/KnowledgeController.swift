@@ -6,6 +6,7 @@ import Storage
 /// `/api/knowledge`: search and browse what the caller may see; editors and admins write.
 struct KnowledgeController {
     let bank: KnowledgeBank
+    let analytics: AnalyticsRecorder
 
     struct DocumentBody: Decodable {
         var title: String
@@ -92,12 +93,15 @@ struct KnowledgeController {
         let caller = try context.caller()
         let query = request.uri.queryParameters
         if let q = query.get("q") {
-            let k = try Self.integer(query.get("k"), name: "k", default: 10, range: 1...100)
+            let k = try QueryParameter.integer(query, "k", default: 10, range: 1...100)
             let modeName = query.get("mode") ?? "hybrid"
             guard let mode = RetrievalMode(rawValue: modeName) else {
                 throw APIError.badRequest("mode must be dense, bm25 or hybrid", field: "mode")
             }
+            let started = ContinuousClock.now
             let hits = try await bank.search(KnowledgeQuery(q, k: k, mode: mode), rights: caller.rights)
+            await analytics.record(
+                "knowledge.search", user: caller.user.id, data: ["latency_ms": (ContinuousClock.now - started).inSeconds * 1000, "hits": Double(hits.count)])
             let view = SearchResponse(
                 query: q, mode: mode.rawValue,
                 hits: hits.map {
@@ -107,7 +111,7 @@ struct KnowledgeController {
                 })
             return try view.response(from: request, context: context)
         }
-        let limit = try Self.integer(query.get("limit"), name: "limit", default: 50, range: 1...200)
+        let limit = try QueryParameter.integer(query, "limit", default: 50, range: 1...200)
         let source = query.get("source")
         var cursor = query.get("after")
         var documents: [DocumentView] = []
@@ -186,13 +190,5 @@ struct KnowledgeController {
         return DocumentInput(
             id: id, source: body.source ?? "manual", externalID: body.externalId, title: body.title, body: body.body, kind: body.kind ?? .text,
             metadata: metadata, access: AccessList(principals: body.access ?? []))
-    }
-
-    static func integer(_ raw: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let raw else { return value }
-        guard let number = Int(raw), range.contains(number) else {
-            throw APIError.badRequest("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)", field: name)
-        }
-        return number
     }
 }

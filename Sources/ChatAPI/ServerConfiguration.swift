@@ -17,11 +17,19 @@ public struct ServerConfiguration: Sendable {
     public var rateLimitPerMinute: Int
     /// Failed logins per minute per IP address and per account (`OMNIFIN_LOGIN_ATTEMPTS_PER_MINUTE`, 0 = off).
     public var loginAttemptsPerMinute: Int
+    /// The data key in base64 (`OMNIFIN_DATA_KEY`); when absent, `dataKeyFile` is used (and created on first start).
+    public var dataKey: String?
+    public var dataKeyFile: String
+    /// The pause before retrying a failed e-mail; it doubles per attempt.
+    public var mailRetryBase: TimeInterval
+    /// How often queued e-mail is retried.
+    public var mailPollInterval: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databaseURL: String = DatabaseLocation.defaultURL, snapshotPath: String = "var/index.hnsw",
         mailDirectory: String = "var/mail", publicURL: String? = nil, sessionLifetime: TimeInterval = 7 * 24 * 3600, bcryptCost: UInt8 = 12,
-        rateLimitPerMinute: Int = 600, loginAttemptsPerMinute: Int = 10
+        rateLimitPerMinute: Int = 600, loginAttemptsPerMinute: Int = 10, dataKey: String? = nil, dataKeyFile: String = "var/data.key",
+        mailRetryBase: TimeInterval = 30, mailPollInterval: Duration = .seconds(5)
     ) {
         self.host = host
         self.port = port
@@ -33,6 +41,10 @@ public struct ServerConfiguration: Sendable {
         self.bcryptCost = bcryptCost
         self.rateLimitPerMinute = rateLimitPerMinute
         self.loginAttemptsPerMinute = loginAttemptsPerMinute
+        self.dataKey = dataKey
+        self.dataKeyFile = dataKeyFile
+        self.mailRetryBase = mailRetryBase
+        self.mailPollInterval = mailPollInterval
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -40,7 +52,8 @@ public struct ServerConfiguration: Sendable {
     }
 
     /// Reads `OMNIFIN_HOST`, `OMNIFIN_PORT`, `OMNIFIN_DATABASE_URL`, `OMNIFIN_INDEX_SNAPSHOT`, `OMNIFIN_MAIL`,
-    /// `OMNIFIN_PUBLIC_URL`, `OMNIFIN_RATE_LIMIT_PER_MINUTE`, `OMNIFIN_LOGIN_ATTEMPTS_PER_MINUTE`.
+    /// `OMNIFIN_PUBLIC_URL`, `OMNIFIN_RATE_LIMIT_PER_MINUTE`, `OMNIFIN_LOGIN_ATTEMPTS_PER_MINUTE`, `OMNIFIN_DATA_KEY`,
+    /// `OMNIFIN_DATA_KEY_FILE`.
     /// - Throws: ``Invalid`` naming the variable that is wrong.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
@@ -66,6 +79,8 @@ public struct ServerConfiguration: Sendable {
             guard let number = Int(raw), number >= 0 else { throw Invalid(description: "\(name) '\(raw)' is not a whole number ≥ 0") }
             configuration[keyPath: keyPath] = number
         }
+        configuration.dataKey = value("OMNIFIN_DATA_KEY")
+        if let path = value("OMNIFIN_DATA_KEY_FILE") { configuration.dataKeyFile = path }
         configuration.publicURL = value("OMNIFIN_PUBLIC_URL") ?? "http://\(configuration.host):\(configuration.port)"
         return configuration
     }

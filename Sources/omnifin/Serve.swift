@@ -11,9 +11,11 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the Omnifin HTTP server: the REST API over the knowledge bank.",
         discussion: """
             Configuration comes from the environment (OMNIFIN_HOST, OMNIFIN_PORT, OMNIFIN_DATABASE_URL, OMNIFIN_INDEX_SNAPSHOT,
-            OMNIFIN_MAIL=file:DIR, OMNIFIN_PUBLIC_URL, OMNIFIN_EMBEDDING_MODEL); options override it. The defaults serve
+            OMNIFIN_MAIL=file:DIR, OMNIFIN_PUBLIC_URL, OMNIFIN_EMBEDDING_MODEL, OMNIFIN_DATA_KEY or OMNIFIN_DATA_KEY_FILE,
+            OMNIFIN_RATE_LIMIT_PER_MINUTE, OMNIFIN_LOGIN_ATTEMPTS_PER_MINUTE); options override it. The defaults serve
             http://127.0.0.1:8080 from sqlite:var/omnifin.db with the built-in embedder. The first account registered
-            becomes admin; confirmation links are written to var/mail and printed in the log.
+            becomes admin; confirmation links are written to var/mail and printed in the log. Message contents are
+            encrypted with the data key (generated into var/data.key on first start when OMNIFIN_DATA_KEY is unset: back it up).
             --seed DIR loads the Markdown and text files of DIR at start (again and again without duplicates).
             """
     )
@@ -63,9 +65,14 @@ struct Serve: AsyncParsableCommand {
             let changed = outcomes.filter { $0.change != .unchanged }.count
             logger.info("seeded \(inputs.count) documents from \(folder): \(changed) new or changed")
         }
-        let app = try await buildApplication(store: store, bank: bank, configuration: configuration, logger: logger)
-        logger.info("Omnifin listening on http://\(configuration.host):\(configuration.port) (no TLS: put a TLS-terminating proxy in front)")
-        try await app.runService()
+        do {
+            let app = try await buildApplication(store: store, bank: bank, configuration: configuration, logger: logger)
+            logger.info("Omnifin listening on http://\(configuration.host):\(configuration.port) (no TLS: put a TLS-terminating proxy in front)")
+            try await app.runService()
+        } catch let error as DataSealer.Failure {
+            await store.close()
+            throw ValidationError(error.description)
+        }
         await store.close()
     }
 }

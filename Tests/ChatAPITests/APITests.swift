@@ -20,9 +20,9 @@ enum APIHarness {
         let store: any OmnifinStore
 
         func request(
-            _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: String? = nil
+            _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: String? = nil, headers extra: HTTPFields = [:]
         ) async throws -> (status: HTTPResponse.Status, body: [String: Any], headers: HTTPFields) {
-            var headers: HTTPFields = [:]
+            var headers = extra
             if let token { headers[.authorization] = "Bearer \(token)" }
             if json != nil { headers[.contentType] = "application/json" }
             return try await client.execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) { response in
@@ -31,12 +31,26 @@ enum APIHarness {
             }
         }
 
+        /// The delivered e-mails to `email`, oldest first, waiting up to five seconds for at least `count`.
+        func mails(to email: String, atLeast count: Int = 1) async throws -> [String] {
+            var found: [String] = []
+            for _ in 0..<100 {
+                // Only finished messages: an atomic write shows a temporary file first.
+                let files = ((try? FileManager.default.contentsOfDirectory(atPath: mailDirectory.path)) ?? []).filter {
+                    $0.hasSuffix(".eml") && !$0.hasPrefix(".")
+                }.sorted()
+                found = try files.map { try String(contentsOf: mailDirectory.appendingPathComponent($0), encoding: .utf8) }
+                    .filter { $0.contains("To: <\(email)>") }
+                if found.count >= count { return found }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return found
+        }
+
         /// The confirmation token from the newest e-mail to `email`.
-        func confirmationToken(for email: String) throws -> String {
-            let files = try FileManager.default.contentsOfDirectory(atPath: mailDirectory.path).sorted()
-            for name in files.reversed() {
-                let text = try String(contentsOf: mailDirectory.appendingPathComponent(name), encoding: .utf8)
-                guard text.contains("To: <\(email)>"), let range = text.range(of: "verify?token=") else { continue }
+        func confirmationToken(for email: String, mailNumber: Int = 1) async throws -> String {
+            for text in try await mails(to: email, atLeast: mailNumber).reversed() {
+                guard let range = text.range(of: "verify?token=") else { continue }
                 return String(text[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
             }
             throw APIError(.notFound, code: "no_mail", "no confirmation e-mail to \(email)")
@@ -46,7 +60,7 @@ enum APIHarness {
         func signUp(_ email: String, name: String = "Test User", password: String = "a long enough passphrase") async throws -> String {
             let registered = try await request(.post, "/api/auth/register", json: #"{"email": "\#(email)", "password": "\#(password)", "display_name": "\#(name)"}"#)
             #expect(registered.status == .created, "\(registered.body)")
-            let verified = try await request(.get, "/api/auth/verify?token=\(try confirmationToken(for: email))")
+            let verified = try await request(.get, "/api/auth/verify?token=\(try await confirmationToken(for: email))")
             #expect(verified.status == .ok, "\(verified.body)")
             let login = try await request(.post, "/api/auth/login", json: #"{"email": "\#(email)", "password": "\#(password)"}"#)
             #expect(login.status == .ok, "\(login.body)")
@@ -68,7 +82,7 @@ enum APIHarness {
                 store: store, embedder: builtin, chunker: KnowledgeBank.defaultChunker(for: builtin), logger: logger)
             var configuration = ServerConfiguration(
                 snapshotPath: directory.appendingPathComponent("index.hnsw").path, mailDirectory: directory.appendingPathComponent("mail").path,
-                bcryptCost: 4)
+                bcryptCost: 4, dataKeyFile: directory.appendingPathComponent("data.key").path, mailRetryBase: 0.2, mailPollInterval: .milliseconds(100))
             configure(&configuration)
             let app = try await buildApplication(store: store, bank: bank, configuration: configuration, logger: logger)
             do {

@@ -1,0 +1,112 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Retrieval
+import Storage
+
+/// `/api/admin/analytics` (admins): aggregates and time series as JSON or CSV, and live counters as
+/// Server-Sent Events; `POST /api/analytics/events` (any user) records what the web app reports.
+struct AnalyticsController {
+    let store: any AnalyticsStore
+    let recorder: AnalyticsRecorder
+    let sealer: DataSealer
+
+    struct ClientEvent: Decodable {
+        var kind: String
+        var data: JSONValue?
+    }
+
+    var adminEndpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get(use: report)
+        routes.get("live", use: live)
+        return routes
+    }
+
+    var userEndpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.post("events", use: recordClientEvent)
+        return routes
+    }
+
+    /// Client events are namespaced `client.…` so they can never pose as server events.
+    func recordClientEvent(request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let body = try await request.decodeJSON(as: ClientEvent.self, context: context)
+        let name = body.kind
+        guard (1...64).contains(name.count), name.first?.isLetter == true,
+            name.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" || $0 == "." })
+        else {
+            throw APIError.badRequest("kind must be 1–64 characters: lower-case letters, digits, '_' and '.'", field: "kind")
+        }
+        if let data = body.data {
+            guard case .object = data else { throw APIError.badRequest("data must be a JSON object", field: "data") }
+            guard data.encodedLength <= 2_048 else { throw APIError.badRequest("data is at most 2 KB of JSON", field: "data") }
+        }
+        await recorder.record("client." + name, user: caller.user.id, data: body.data ?? .object([:]))
+        return Response(status: .accepted)
+    }
+
+    func report(request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try context.caller(in: [.admin])
+        let query = request.uri.queryParameters
+        let interval = try AnalyticsReport.Interval(query.get("interval") ?? "day")
+        let to = try QueryParameter.date(query, "to") ?? Date()
+        let from = try QueryParameter.date(query, "from") ?? to.addingTimeInterval(-30 * 86_400)
+        guard from < to else { throw APIError.badRequest("from must be before to", field: "from") }
+        guard to.timeIntervalSince(from) <= 400 * 86_400 else { throw APIError.badRequest("the range is at most 400 days", field: "to") }
+        guard to.timeIntervalSince(from) / interval.seconds <= 5_000 else {
+            throw APIError.badRequest("that range has too many \(interval.rawValue)s; pick a longer interval", field: "interval")
+        }
+        let report = try await AnalyticsReport.build(store: store, from: from, to: to, interval: interval, sealer: sealer)
+        let format = query.get("format") ?? (request.headers[.accept]?.contains("text/csv") == true ? "csv" : "json")
+        switch format {
+        case "json": return try context.responseEncoder.encode(report, from: request, context: context)
+        case "csv":
+            var headers = HTTPFields()
+            headers[.contentType] = "text/csv; charset=utf-8"
+            headers[.contentDisposition] = "attachment; filename=\"omnifin-analytics-\(interval.rawValue).csv\""
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: report.csv())))
+        default: throw APIError.badRequest("format must be json or csv", field: "format")
+        }
+    }
+
+    /// `event: counters` every `every` seconds (default 5) with today's totals; `count` ends the stream after that
+    /// many events (default: until the client goes away).
+    func live(request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try context.caller(in: [.admin])
+        let query = request.uri.queryParameters
+        let every = try QueryParameter.integer(query, "every", default: 5, range: 1...3_600)
+        let count = try QueryParameter.integer(query, "count", default: Int.max, range: 1...Int.max)
+        let store = store
+        let sealer = sealer
+        let encoder = context.responseEncoder
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-store"
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                var sent = 0
+                while sent < count {
+                    let now = Date()
+                    let start = Calendar.utc.startOfDay(for: now)
+                    let report = try await AnalyticsReport.build(store: store, from: start, to: now.addingTimeInterval(1), interval: .day, sealer: sealer)
+                    let data = String(decoding: try encoder.encode(report.totals), as: UTF8.self)
+                    try await writer.write(ByteBuffer(string: "event: counters\nid: \(Int(now.timeIntervalSince1970))\ndata: \(data)\n\n"))
+                    sent += 1
+                    if sent < count { try await Task.sleep(for: .seconds(every)) }
+                }
+                try await writer.finish(nil)
+            })
+    }
+}
+
+extension Calendar {
+    static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+}

@@ -1,0 +1,21 @@
+import Foundation
+import Logging
+import Storage
+
+/// Records countable events for the admin analytics; a failure to record is logged and never fails the request.
+struct AnalyticsRecorder: Sendable {
+    let store: any AnalyticsStore
+    let logger: Logger
+
+    func record(_ kind: String, user: String?, data: some Encodable & Sendable = [String: String](), at: Date = Date()) async {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = (try? encoder.encode(data)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        do {
+            try await store.recordEvents([AnalyticsEvent(kind: kind, userID: user, occurredAt: at, data: json)])
+        } catch {
+            logger.error("cannot record the analytics event \(kind): \(error)")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import Logging
+import Storage
+
+/// Writes security events to the audit log: admin changes, failed logins, denials, rate-limit hits.
+struct AuditTrail: Sendable {
+    let store: any AuditStore
+
+    /// Appends an entry; a failure is logged, never shown to the caller (the action itself already happened).
+    func record(
+        _ action: String, actor: String?, target: String?, context: AppRequestContext, detail: some Encodable & Sendable = [String: String]()
+    ) async {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = (try? encoder.encode(detail)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        do {
+            try await store.appendAudit(
+                AuditEntry(occurredAt: Date(), actorID: actor, action: action, target: target, ip: context.clientAddress, detail: json))
+        } catch {
+            context.logger.error("cannot write the audit entry \(action) on \(target ?? "-"): \(error)")
+        }
+    }
+}
+
+/// Audits refused requests: 403 (a role or ownership check said no) and 429 (a rate limit).
+struct AuditMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let trail: AuditTrail
+
+    struct Denial: Encodable {
+        var method: String
+        var path: String
+        var code: String?
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError where error.status == .forbidden || error.status == .tooManyRequests {
+            let action = error.status == .forbidden ? "security.denied" : "security.rate_limited"
+            await trail.record(
+                action, actor: context.identity?.user.id, target: nil, context: context,
+                detail: Denial(method: request.method.rawValue, path: request.uri.path, code: error.code))
+            throw error
+        }
+    }
+}
