@@ -84,6 +84,9 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         atPath: "admin/users")
     protected.addRoutes(PromptsController(prompts: store, audit: audit).endpoints, atPath: "admin/prompts")
     protected.addRoutes(AuditController(store: store).endpoints, atPath: "admin/audit")
+    let pipeline = ChatPipeline(
+        store: store, bank: bank, sealer: dependencies.sealer, analytics: analytics, configuration: configuration.chat, logger: dependencies.logger)
+    protected.addRoutes(ChatController(pipeline: pipeline).endpoints, atPath: "chat")
     return router
 }
 

@@ -24,12 +24,14 @@ public struct ServerConfiguration: Sendable {
     public var mailRetryBase: TimeInterval
     /// How often queued e-mail is retried.
     public var mailPollInterval: Duration
+    /// How answers are made (the LLM API or the built-in answerer, budgets, the relevance threshold).
+    public var chat: ChatConfiguration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databaseURL: String = DatabaseLocation.defaultURL, snapshotPath: String = "var/index.hnsw",
         mailDirectory: String = "var/mail", publicURL: String? = nil, sessionLifetime: TimeInterval = 7 * 24 * 3600, bcryptCost: UInt8 = 12,
         rateLimitPerMinute: Int = 600, loginAttemptsPerMinute: Int = 10, dataKey: String? = nil, dataKeyFile: String = "var/data.key",
-        mailRetryBase: TimeInterval = 30, mailPollInterval: Duration = .seconds(5)
+        mailRetryBase: TimeInterval = 30, mailPollInterval: Duration = .seconds(5), chat: ChatConfiguration = ChatConfiguration()
     ) {
         self.host = host
         self.port = port
@@ -45,6 +47,7 @@ public struct ServerConfiguration: Sendable {
         self.dataKeyFile = dataKeyFile
         self.mailRetryBase = mailRetryBase
         self.mailPollInterval = mailPollInterval
+        self.chat = chat
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -79,6 +82,7 @@ public struct ServerConfiguration: Sendable {
             guard let number = Int(raw), number >= 0 else { throw Invalid(description: "\(name) '\(raw)' is not a whole number ≥ 0") }
             configuration[keyPath: keyPath] = number
         }
+        configuration.chat = try ChatConfiguration.fromEnvironment(environment)
         configuration.dataKey = value("OMNIFIN_DATA_KEY")
         if let path = value("OMNIFIN_DATA_KEY_FILE") { configuration.dataKeyFile = path }
         configuration.publicURL = value("OMNIFIN_PUBLIC_URL") ?? "http://\(configuration.host):\(configuration.port)"

@@ -4,7 +4,7 @@
 /// quotes or brackets) followed by white space and an upper-case letter, digit, quote or bracket, unless the
 /// word before the full stop is a known abbreviation, a single letter (an initial) or a number's part. Line
 /// breaks always end a sentence, so lists, headings and `Field: value` lines stay apart.
-enum SentenceSplitter {
+package enum SentenceSplitter {
     static let abbreviations: Set<String> = [
         "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "eg", "e.g", "ie", "i.e", "al", "fig", "figs", "no", "nos",
         "vol", "pp", "p", "approx", "inc", "ltd", "co", "corp", "dept", "est", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
@@ -12,7 +12,7 @@ enum SentenceSplitter {
     ]
 
     /// The sentences of `text`: UTF-16 offset ranges, trimmed of surrounding white space, none empty.
-    static func sentences(in text: String) -> [Range<Int>] {
+    package static func sentences(in text: String) -> [Range<Int>] {
         let units = Array(text.utf16)
         var result: [Range<Int>] = []
         var start = 0
