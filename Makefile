@@ -48,7 +48,7 @@ release: deps
 # Open http://127.0.0.1:8080; the first account registered becomes admin (its confirmation link is in the log
 # and in var/mail).
 run: release
-	OPENBLAS_NUM_THREADS=1 .build/release/omnifin serve --seed corpora
+	OPENBLAS_NUM_THREADS=1 .build/release/omnifin serve --demo
 
 test: deps
 	swift build --build-tests

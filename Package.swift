@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Index", targets: ["Index"]),
         .library(name: "Retrieval", targets: ["Retrieval"]),
         .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -65,6 +66,11 @@ let package = Package(
             swiftSettings: optimizedSettings
         ),
         .target(
+            name: "Ingest",
+            dependencies: ["Retrieval", "Storage"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ChatAPI",
             dependencies: [
                 "Retrieval",
@@ -93,6 +99,7 @@ let package = Package(
                 "Retrieval",
                 "Storage",
                 "ChatAPI",
+                "Ingest",
                 "OmnifinBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -124,12 +131,18 @@ let package = Package(
             name: "ChatAPITests",
             dependencies: [
                 "ChatAPI",
+                "Ingest",
                 "Retrieval",
                 "Storage",
                 "StoreTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IngestTests",
+            dependencies: ["Ingest", "Retrieval"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ChatAPI
 import Logging
 import Retrieval
 import Storage
@@ -18,7 +19,13 @@ struct Eval: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The BEIR folder (corpus.jsonl, queries.jsonl, qrels/).") var beir: String
+    @Option(help: "The BEIR folder (corpus.jsonl, queries.jsonl, qrels/).") var beir: String?
+    @Flag(help: "Score the chat's answers (built-in answerer): answered rate, citation precision@1 and recall.") var answers = false
+    @Option(help: "With --answers: a JSON list of {question, document, answer_contains} over the --corpus folder.") var questions: String?
+    @Option(help: "With --questions: the folder of Markdown documents the questions are about.") var corpus: String = "corpora"
+    @Option(help: "With --questions: a BEIR queries.jsonl of off-topic questions that must go unanswered.") var negatives: String?
+    @Flag(help: "With --questions: print every question with its answer.") var verbose = false
+    @Option(help: "With --answers: the relevance threshold (cosine of the best passage).") var relevance: Double = ChatConfiguration().relevanceThreshold
     @Option(help: "The judgements file (default: DIR/qrels/test.tsv).") var qrels: String?
     @Option(help: "dense, bm25, hybrid or all.") var mode: String = "all"
     @Flag(help: "Print JSON: {\"dense\": {\"ndcg_at_10\", \"recall_at_100\", \"mrr_at_10\"}, …}.") var json = false
@@ -36,6 +43,8 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "The embedding cache folder.") var cacheDirectory: String?
 
     func validate() throws {
+        guard (beir != nil) != (questions != nil) else { throw ValidationError("give --beir DIR, or --answers with --questions FILE") }
+        if questions != nil && !answers { throw ValidationError("--questions needs --answers") }
         guard ["dense", "bm25", "hybrid", "all"].contains(mode) else { throw ValidationError("--mode must be dense, bm25, hybrid or all") }
         guard ["rrf", "weighted"].contains(fusion) else { throw ValidationError("--fusion must be rrf or weighted") }
         guard k1 >= 0, (0...1).contains(b) else { throw ValidationError("--k1 must be ≥ 0 and --b between 0 and 1") }
@@ -46,9 +55,10 @@ struct Eval: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let questions { return try await evaluateDemoAnswers(questions) }
         let dataset: BEIRDataset
         do {
-            dataset = try BEIRDataset.load(directory: beir, qrels: qrels)
+            dataset = try BEIRDataset.load(directory: beir ?? "", qrels: qrels)
         } catch let error as BEIRDataset.LoadError {
             throw ValidationError(error.description)
         }
@@ -88,6 +98,17 @@ struct Eval: AsyncParsableCommand {
             stderr.write(Data("  embedding cache \(cached.path): \(cached.hits) hits, \(cached.misses) embedded\n".utf8))
         }
 
+        if answers {
+            let items = dataset.queries.map { query in
+                AnswerEvaluation.Question(text: query.text, relevant: Set((dataset.judgements[query.id] ?? [:]).filter { $0.value > 0 }.keys))
+            }
+            var chat = ChatConfiguration()
+            chat.relevanceThreshold = relevance
+            let report = try await AnswerEvaluation.run(bank: bank, questions: items, configuration: chat)
+            printAnswers(report, label: "scifact")
+            return
+        }
+
         var runs: [RetrievalEvaluation.Run] = []
         if mode == "dense" || mode == "all" { runs.append(.init(name: "dense", mode: .dense)) }
         if mode == "all" || mode == "dense" { runs.append(.init(name: "dense_exact", mode: .dense, exact: true)) }
@@ -107,6 +128,81 @@ struct Eval: AsyncParsableCommand {
                 let name = run.name.padding(toLength: 12, withPad: " ", startingAt: 0)
                 print(name + String(format: "  %7.4f  %10.4f  %6.4f  %8.2f", s.ndcgAt10, s.recallAt100, s.mrrAt10, s.secondsPerQuery * 1000))
             }
+        }
+    }
+
+    func printAnswers(_ report: AnswerEvaluation.Report, label: String) {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            var trimmed = report
+            trimmed.bestScores = []
+            trimmed.answers = []
+            print(String(decoding: (try? encoder.encode([label: trimmed])) ?? Data(), as: UTF8.self))
+            return
+        }
+        print("questions  answered  citation P@1  citation recall  contains answer  ms/question   (\(label), relevance ≥ \(relevance))")
+        print(
+            String(
+                format: "%9d  %8.3f  %12.3f  %15.3f  %15@  %11.1f", report.questions, report.answeredRate, report.citationPrecisionAt1,
+                report.citationRecall, report.containsExpected.map { String(format: "%.3f", $0) } ?? "-", report.secondsPerQuestion * 1000))
+    }
+
+    struct DemoQuestion: Decodable {
+        var question: String
+        var document: String
+        var answer_contains: String?
+    }
+
+    /// The demo questions over the demo corpus, plus off-topic questions that must go unanswered, and how the
+    /// relevance threshold trades one against the other.
+    func evaluateDemoAnswers(_ path: String) async throws {
+        let items: [DemoQuestion]
+        do {
+            items = try JSONDecoder().decode([DemoQuestion].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw ValidationError("--questions \(path): \(error)")
+        }
+        let builtin = try BuiltinEmbedder(threads: threads)
+        let embedder: any Embedder =
+            noCache ? builtin : try DiskCachedEmbedder(builtin, path: DiskCachedEmbedder.defaultPath(model: builtin.modelName, directory: cacheDirectory))
+        let store = try SQLiteStore(path: ":memory:")
+        defer { Task { await store.close() } }
+        var logger = Logger(label: "omnifin.eval")
+        logger.logLevel = .warning
+        let (bank, _) = try await KnowledgeBank.open(store: store, embedder: embedder, chunker: KnowledgeBank.defaultChunker(for: embedder), logger: logger)
+        let outcomes = try await bank.upsert(try SeedFolder.documents(in: corpus))
+        var idOfFile: [String: String] = [:]
+        for outcome in outcomes {
+            if let document = try await store.document(id: outcome.documentID), let file = document.externalID { idOfFile[file] = outcome.documentID }
+        }
+        var chat = ChatConfiguration()
+        chat.relevanceThreshold = relevance
+        let positives = try items.map { item in
+            guard let id = idOfFile[item.document] else { throw ValidationError("\(item.document) is not in \(corpus)") }
+            return AnswerEvaluation.Question(text: item.question, relevant: [id], expected: item.answer_contains)
+        }
+        let report = try await AnswerEvaluation.run(bank: bank, questions: positives, configuration: chat)
+        printAnswers(report, label: "demo questions")
+        if verbose {
+            for (index, item) in items.enumerated() {
+                let hit = item.answer_contains.map { report.answers[index].contains($0) } ?? true
+                print("\(hit ? "✓" : "✗") \(item.question) [\(item.document), best \(String(format: "%.2f", report.bestScores[index]))]\n    \(report.answers[index])")
+            }
+        }
+        guard let negatives else { return }
+        let offTopic = try String(contentsOfFile: negatives, encoding: .utf8).split(separator: "\n").prefix(300).compactMap { line -> String? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["text"] as? String
+        }
+        let refused = try await AnswerEvaluation.run(bank: bank, questions: offTopic.map { .init(text: $0, relevant: []) }, configuration: chat)
+        print(String(format: "off-topic questions: %d, answered %.3f (should be 0)", refused.questions, refused.answeredRate))
+        print("threshold  demo answerable  off-topic refused")
+        for step in 0...10 {
+            let threshold = 0.15 + Double(step) * 0.05
+            let kept = Double(report.bestScores.filter { $0 >= threshold }.count) / Double(max(1, report.bestScores.count))
+            let refusedShare = Double(refused.bestScores.filter { $0 < threshold }.count) / Double(max(1, refused.bestScores.count))
+            print(String(format: "%9.2f  %15.3f  %17.3f", threshold, kept, refusedShare))
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ChatAPI
 import Foundation
 import Hummingbird
+import Ingest
 import Logging
 import Retrieval
 import Storage
@@ -16,7 +17,8 @@ struct Serve: AsyncParsableCommand {
             http://127.0.0.1:8080 from sqlite:var/omnifin.db with the built-in embedder. The first account registered
             becomes admin; confirmation links are written to var/mail and printed in the log. Message contents are
             encrypted with the data key (generated into var/data.key on first start when OMNIFIN_DATA_KEY is unset: back it up).
-            --seed DIR loads the Markdown and text files of DIR at start (again and again without duplicates).
+            --seed DIR loads the Markdown and text files of DIR at start (again and again without duplicates); --demo loads
+            the demo knowledge of corpora/ into an empty knowledge bank (what make run does).
             """
     )
 
@@ -25,6 +27,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB.") var database: String?
     @Option(help: "The index snapshot file.") var snapshot: String?
     @Option(help: "A folder of .md/.txt files to load into the knowledge bank at start (source 'corpora').") var seed: [String] = []
+    @Flag(help: "Load the demo knowledge (corpora/, or OMNIFIN_DEMO_DIR) when the knowledge bank is empty.") var demo = false
 
     func run() async throws {
         var configuration: ServerConfiguration
@@ -59,6 +62,16 @@ struct Serve: AsyncParsableCommand {
         let (bank, _) = try await KnowledgeBank.open(
             store: store, embedder: embedder, chunker: KnowledgeBank.defaultChunker(for: embedder),
             configuration: .init(snapshotPath: configuration.snapshotPath), logger: logger)
+        if demo {
+            let folder = ProcessInfo.processInfo.environment["OMNIFIN_DEMO_DIR"] ?? "corpora"
+            if bank.documentCount == 0 {
+                let inputs = try SeedFolder.documents(in: folder)
+                _ = try await bank.upsert(inputs)
+                logger.info("loaded \(inputs.count) demo documents from \(folder) into the empty knowledge bank")
+            } else {
+                logger.info("--demo: the knowledge bank already holds \(bank.documentCount) documents; the demo is not loaded")
+            }
+        }
         for folder in seed {
             let inputs = try SeedFolder.documents(in: folder)
             let outcomes = try await bank.upsert(inputs)
@@ -77,24 +90,21 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Markdown and text files as knowledge documents: the first `# ` heading (or the file name) is the title.
-/// A `README.md` describes the folder and is not loaded.
+/// Markdown and text files as knowledge documents (front matter, then the first `# ` heading or the file name as
+/// the title). A `README.md` describes the folder and is not loaded.
 enum SeedFolder {
     static func documents(in folder: String) throws -> [DocumentInput] {
         let root = URL(fileURLWithPath: folder)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
-            throw ValidationError("--seed \(folder) is not a readable folder")
+            throw ValidationError("\(folder) is not a readable folder")
         }
         return try names.sorted().filter { ($0.hasSuffix(".md") || $0.hasSuffix(".txt")) && $0 != "README.md" }.map { name in
             let text = try String(contentsOf: root.appendingPathComponent(name), encoding: .utf8)
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            var title = String(name.dropLast(name.hasSuffix(".md") ? 3 : 4)).replacingOccurrences(of: "-", with: " ")
-            if let first = lines.firstIndex(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }), lines[first].hasPrefix("# ") {
-                title = String(lines[first].dropFirst(2)).trimmingCharacters(in: .whitespaces)
-                lines.remove(at: first)
+            do {
+                return try MarkdownReader.document(text, name: name, source: "corpora")
+            } catch {
+                throw ValidationError("\(folder)/\(error)")
             }
-            return DocumentInput(
-                source: "corpora", externalID: name, title: title, body: lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
         }
     }
 }

@@ -153,20 +153,8 @@ struct ChatPipeline: Sendable {
         }
 
         let searchQuery = await standaloneQuery(question, history: history)
-        let hits = try await bank.search(KnowledgeQuery(searchQuery, k: configuration.passages), rights: caller.rights)
+        let (passages, relevant, _) = try await retrieve(searchQuery, rights: caller.rights)
         let retrievalMilliseconds = (ContinuousClock.now - started).inSeconds * 1000
-
-        // Passages in rank order while they fit the context budget (the first always goes in, trimmed if need be).
-        var passages: [NumberedPassage] = []
-        var used = 0
-        for hit in hits {
-            let cost = tokens(hit.title) + tokens(hit.passage) + 4
-            if !passages.isEmpty && used + cost > configuration.contextTokens { break }
-            passages.append(NumberedPassage(number: passages.count + 1, hit: hit))
-            used += cost
-        }
-        let best = hits.compactMap(\.denseScore).max() ?? (hits.isEmpty ? -1 : 1)
-        let relevant = !passages.isEmpty && best >= configuration.relevanceThreshold
 
         let context = passages.map { "[\($0.number)] \($0.hit.title)\n\($0.hit.passage)" }.joined(separator: "\n\n")
         let historyText = trimmedHistory(history)
@@ -183,6 +171,23 @@ struct ChatPipeline: Sendable {
         init(_ name: String) { value = Mutex(name) }
         var name: String { value.withLock { $0 } }
         func set(_ name: String) { value.withLock { $0 = name } }
+    }
+
+    /// Hybrid search under `rights`, keeping passages in rank order while they fit the context budget (the first
+    /// always goes in); `relevant` when the best passage's cosine similarity reaches the threshold.
+    func retrieve(_ query: String, rights: AccessRights) async throws -> (passages: [NumberedPassage], relevant: Bool, best: Double) {
+        let hits = try await bank.search(KnowledgeQuery(query, k: configuration.passages), rights: rights)
+        var passages: [NumberedPassage] = []
+        var used = 0
+        for hit in hits {
+            let cost = tokens(hit.title) + tokens(hit.passage) + 4
+            if !passages.isEmpty && used + cost > configuration.contextTokens { break }
+            passages.append(NumberedPassage(number: passages.count + 1, hit: hit))
+            used += cost
+        }
+        // Without dense scores (an embedding model mismatch) BM25 alone decides: any hit counts.
+        let best = hits.compactMap(\.denseScore).max() ?? (hits.isEmpty ? -1 : 1)
+        return (passages, !passages.isEmpty && best >= configuration.relevanceThreshold, best)
     }
 
     /// The tokens of the answer (the fixed no-answer text when the knowledge bank has nothing relevant).

@@ -26,6 +26,8 @@ struct ExtractiveAnswerer: AnswerGenerator {
         var text: String
         var score: Double
         var vector: [Float]
+        /// A question (an FAQ heading, say) never answers; it lends its score to the sentence after it.
+        var isQuestion: Bool { text.hasSuffix("?") }
     }
 
     func generate(_ request: GenerationRequest) -> AsyncThrowingStream<String, any Error> {
@@ -59,9 +61,14 @@ struct ExtractiveAnswerer: AnswerGenerator {
             let utf16 = Array(text.utf16)
             for (position, range) in SentenceSplitter.sentences(in: text).enumerated() {
                 var sentence = String(decoding: utf16[range], as: UTF16.self).trimmingCharacters(in: .whitespaces)
-                // Markdown list bullets and heading marks are layout, not words.
+                // Markdown list bullets, heading marks and table pipes are layout, not words.
+                if sentence.hasPrefix("|") {
+                    let cells = sentence.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                    if cells.allSatisfy({ $0.allSatisfy { "-: ".contains($0) } }) { continue }
+                    sentence = cells.joined(separator: ": ")
+                }
                 while let first = sentence.first, "#-*•>".contains(first) { sentence = String(sentence.dropFirst()).trimmingCharacters(in: .whitespaces) }
-                guard sentence.count >= 20, sentence.split(separator: " ").count >= 4, sentence.count <= 600 else { continue }
+                guard sentence.count >= 12, sentence.split(separator: " ").count >= 3, sentence.count <= 600 else { continue }
                 candidates.append(Candidate(passage: passage.number, position: position, text: sentence, score: 0, vector: []))
                 if candidates.count >= 120 { break }
             }
@@ -76,7 +83,14 @@ struct ExtractiveAnswerer: AnswerGenerator {
             candidates[index].vector = vector
             candidates[index].score = Double(Self.dot(question, vector)) + 0.3 * overlap
         }
-        let ranked = candidates.sorted { $0.score > $1.score }
+        // FAQ layout: the sentence right after a matching question is its answer.
+        for index in candidates.indices.dropFirst() {
+            let before = candidates[index - 1]
+            if before.isQuestion, before.passage == candidates[index].passage, !candidates[index].isQuestion {
+                candidates[index].score = max(candidates[index].score, before.score - 0.05)
+            }
+        }
+        let ranked = candidates.filter { !$0.isQuestion && $0.text.split(separator: " ").count >= 4 }.sorted { $0.score > $1.score }
         guard let best = ranked.first, best.score >= sentenceThreshold else { return "" }
         var chosen: [Candidate] = [best]
         var length = best.text.count
