@@ -9,14 +9,15 @@ DATA       ?= $(SHARED)/data
 ANN_DATA   ?= $(DATA)/ann/pypi-minilm-100k
 CACHE      ?= $(HOME)/.cache/omnifin
 VENV       ?= $(CACHE)/venv
+API_VENV   ?= $(CACHE)/api-venv
 BENCH_OUT  ?= var/bench
 MODEL_DIR  ?= $(if $(OMNIFIN_MODEL_DIR),$(OMNIFIN_MODEL_DIR),$(CACHE)/models/all-MiniLM-L6-v2)
 # Debian packages the build and the tests need. The generic CBLAS interface links at build time (libblas-dev);
 # OpenBLAS (libopenblas0) answers behind libblas.so.3 at run time. SQLite is the embedded store (GRDB links the
 # system library); PostgreSQL's server runs a throwaway cluster on loopback for the tests.
-DEB_PACKAGES := libblas-dev liblapacke-dev libopenblas0 libsqlite3-dev postgresql
+DEB_PACKAGES := libblas-dev liblapacke-dev libopenblas0 libsqlite3-dev postgresql curl
 
-.PHONY: help deps model build release run test bench bench-ann bench-embed peers-venv clean
+.PHONY: help deps model build release run test bench bench-ann bench-embed peers-venv api-venv clean
 
 help:
 	@echo "make run        build and start the Omnifin server on http://127.0.0.1:8080 (SQLite, built-in model, demo knowledge)"
@@ -57,6 +58,15 @@ test: deps
 	# pool for seconds, and the HTTP tests running beside them would then see their deadlines fire late.
 	OMNIFIN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh start)" swift test --skip-build --no-parallel
 	python3 -m py_compile Benchmarks/peers/*.py scripts/*.py
+	# The OpenAPI document: valid OpenAPI 3.1, one operation per route, and the live server fuzzed against it.
+	$(MAKE) --no-print-directory api-venv
+	"$(API_VENV)/bin/python" scripts/check-openapi.py
+	PATH="$(API_VENV)/bin:$$PATH" scripts/schemathesis.sh .build/debug/omnifin 25
+
+api-venv:
+	@if [ ! -x "$(API_VENV)/bin/schemathesis" ] || ! "$(API_VENV)/bin/pip" freeze | grep -qx "schemathesis==4.32.5"; then \
+	  python3 -m venv "$(API_VENV)" && "$(API_VENV)/bin/pip" install -q -r scripts/api-test-requirements.txt; \
+	fi
 
 peers-venv:
 	@if [ ! -x "$(VENV)/bin/python" ] || ! "$(VENV)/bin/python" -c "import hnswlib, faiss, usearch, matplotlib" 2>/dev/null; then \

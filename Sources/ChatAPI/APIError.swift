@@ -39,7 +39,7 @@ public struct APIError: HTTPResponseError, Sendable {
 
     static func badRequest(_ message: String, field: String? = nil) -> APIError { APIError(.badRequest, code: "invalid_request", message, field: field) }
     static func notFound(_ message: String) -> APIError { APIError(.notFound, code: "not_found", message) }
-    static let unauthorized = APIError(.unauthorized, code: "unauthorized", "a valid token is required: send Authorization: Bearer TOKEN (POST /api/auth/login)")
+    static let unauthorized = APIError(.unauthorized, code: "unauthorized", "a valid token is required: send Authorization: Bearer TOKEN, or the session cookie (POST /api/auth/login)")
     static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message) }
     static func rateLimited(retryAfter seconds: Int) -> APIError {
         APIError(

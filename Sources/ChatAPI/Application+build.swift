@@ -5,6 +5,9 @@ public import Logging
 import NIOPosix
 public import Retrieval
 import ServiceLifecycle
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 public import Storage
 
 /// Saves the index snapshot when the server shuts down gracefully, so the next start loads instead of rebuilding.
@@ -57,7 +60,8 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     let metrics = ServerMetrics()
     let audit = AuditTrail(store: store)
     let analytics = AnalyticsRecorder(store: store, logger: dependencies.logger)
-    router.add(middleware: SecurityHeadersMiddleware(hsts: false))
+    router.add(middleware: SecurityHeadersMiddleware(hsts: configuration.tlsCertificatePath != nil))
+    router.add(middleware: AccessLogMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: AuditMiddleware(trail: audit))
@@ -68,7 +72,9 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     let auth = AuthController(
         accounts: store, mailer: dependencies.mailer, audit: audit, analytics: analytics, sealer: dependencies.sealer,
         configuration: configuration, decoyHash: dependencies.decoyHash, limiter: limiter)
-    router.addRoutes(auth.publicEndpoints, atPath: "api/auth")
+    // The public routes are limited per client address (login and resend have their own, stricter limits).
+    let publicAuth = router.group("api/auth").add(middleware: AddressRateLimitMiddleware(limiter: limiter, perMinute: configuration.rateLimitPerMinute))
+    publicAuth.addRoutes(auth.publicEndpoints, atPath: "")
 
     // Everything below needs a valid session token (and, for cookie sessions, the CSRF token on unsafe methods).
     let protected = router.group("api").add(middleware: TokenAuthenticator(accounts: store)).add(middleware: RequireCaller())
@@ -113,15 +119,39 @@ struct RateLimitMiddleware: RouterMiddleware {
     }
 }
 
+/// 429 with `Retry-After` once a client address exceeds its requests per minute on the public routes.
+struct AddressRateLimitMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let limiter: RateLimiter
+    let perMinute: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let wait = limiter.take("ip:" + context.clientAddress, limitPerMinute: perMinute) { throw APIError.rateLimited(retryAfter: wait) }
+        return try await next(request, context)
+    }
+}
+
 /// The server over an open store and knowledge bank (what the tests build).
 public func buildApplication(store: any OmnifinStore, bank: KnowledgeBank, configuration: ServerConfiguration, logger: Logger) async throws
     -> some ApplicationProtocol
 {
     let dependencies = try await ServerDependencies.make(store: store, bank: bank, configuration: configuration, logger: logger)
     let router = buildRouter(dependencies)
+    let server: HTTPServerBuilder
+    if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+            server = try .tls(.http1(), tlsConfiguration: tls)
+        } catch {
+            throw ServerConfiguration.Invalid(description: "cannot use OMNIFIN_TLS_CERT \(certificate) with OMNIFIN_TLS_KEY \(key): \(error)")
+        }
+    } else {
+        server = .http1()
+    }
     var app = Application(
-        router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Omnifin"),
-        logger: logger)
+        router: router, server: server,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Omnifin"), logger: logger)
     app.addServices(SnapshotOnShutdown(bank: bank, logger: logger))
     app.addServices(MailDispatcher(mailer: dependencies.mailer, interval: configuration.mailPollInterval))
     return app

@@ -142,7 +142,8 @@ struct AuthController {
         let body = try await request.decodeJSON(as: LoginRequest.self, context: context)
         let email = body.email.trimmingCharacters(in: .whitespaces).lowercased()
         guard !email.isEmpty, !body.password.isEmpty, body.password.utf8.count <= 1_000 else {
-            throw APIError.badRequest("email and password are required", field: body.password.isEmpty ? "password" : "email")
+            throw APIError.badRequest(
+                "email and password are required (a password has at most 1,000 bytes)", field: email.isEmpty ? "email" : "password")
         }
         // Repeated failures from one address, or against one account, wait before they may try again.
         let limit = configuration.loginAttemptsPerMinute

@@ -1,4 +1,6 @@
+import Foundation
 import Hummingbird
+import NIOCore
 import Retrieval
 import Storage
 
@@ -16,7 +18,17 @@ struct HealthController {
         var modelMismatch: String?
     }
 
+    /// The OpenAPI document shipped with the server (`Sources/ChatAPI/Resources/openapi.json`).
+    static let openAPIDocument: ByteBuffer? = Bundle.module.url(forResource: "openapi", withExtension: "json")
+        .flatMap { try? Data(contentsOf: $0) }.map { ByteBuffer(bytes: $0) }
+
     func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("api/openapi.json") { _, _ -> Response in
+            guard let document = Self.openAPIDocument else {
+                throw APIError(.internalServerError, code: "internal", "the OpenAPI document is missing from this build")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document))
+        }
         router.get("healthz") { _, _ in ["status": "ok"] }
         router.get("readyz") { request, context in
             do {

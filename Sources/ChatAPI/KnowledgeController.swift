@@ -93,6 +93,9 @@ struct KnowledgeController {
         let caller = try context.caller()
         let query = request.uri.queryParameters
         if let q = query.get("q") {
+            guard !q.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, q.utf8.count <= 10_000 else {
+                throw APIError.badRequest("q must be a non-empty query of at most 10,000 bytes", field: "q")
+            }
             let k = try QueryParameter.integer(query, "k", default: 10, range: 1...100)
             let modeName = query.get("mode") ?? "hybrid"
             guard let mode = RetrievalMode(rawValue: modeName) else {

@@ -26,7 +26,7 @@ enum MailFormat {
     static let sender = "no-reply@omnifin.invalid"
 
     /// The message as RFC 5322 text with CRLF line ends (UTF-8 body, encoded-word subject).
-    static func rfc5322(_ message: OutboxMessage, now: Date) -> String {
+    static func rfc5322(_ message: OutboxMessage, now: Date, sender: String = sender) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")

@@ -24,6 +24,10 @@ public struct ServerConfiguration: Sendable {
     public var mailRetryBase: TimeInterval
     /// How often queued e-mail is retried.
     public var mailPollInterval: Duration
+    /// PEM certificate chain and private key (`OMNIFIN_TLS_CERT`, `OMNIFIN_TLS_KEY`): the server speaks HTTPS itself
+    /// and sends HSTS. Without them it speaks plain HTTP and expects a TLS-terminating proxy in front.
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
     /// How answers are made (the LLM API or the built-in answerer, budgets, the relevance threshold).
     public var chat: ChatConfiguration
 
@@ -83,9 +87,15 @@ public struct ServerConfiguration: Sendable {
             configuration[keyPath: keyPath] = number
         }
         configuration.chat = try ChatConfiguration.fromEnvironment(environment)
+        configuration.tlsCertificatePath = value("OMNIFIN_TLS_CERT")
+        configuration.tlsKeyPath = value("OMNIFIN_TLS_KEY")
+        guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {
+            throw Invalid(description: "set both OMNIFIN_TLS_CERT and OMNIFIN_TLS_KEY (PEM files), or neither")
+        }
         configuration.dataKey = value("OMNIFIN_DATA_KEY")
         if let path = value("OMNIFIN_DATA_KEY_FILE") { configuration.dataKeyFile = path }
-        configuration.publicURL = value("OMNIFIN_PUBLIC_URL") ?? "http://\(configuration.host):\(configuration.port)"
+        configuration.publicURL =
+            value("OMNIFIN_PUBLIC_URL") ?? "\(configuration.tlsCertificatePath == nil ? "http" : "https")://\(configuration.host):\(configuration.port)"
         return configuration
     }
 }

@@ -2,14 +2,38 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import Prometheus
+import Metrics
+public import Prometheus
+import Synchronization
 import Retrieval
+
+/// The process-wide registry behind swift-metrics (store query and embedder timings recorded in `Storage` and
+/// `Retrieval`), bootstrapped once by `omnifin serve`; `/metrics` shows it beside the server's own.
+public enum ProcessMetrics {
+    private static let bootstrapped = Mutex<PrometheusCollectorRegistry?>(nil)
+
+    /// Routes swift-metrics to a Prometheus registry (once per process; later calls return the same registry).
+    @discardableResult
+    public static func bootstrap() -> PrometheusCollectorRegistry {
+        bootstrapped.withLock { registry in
+            if let registry { return registry }
+            let created = PrometheusCollectorRegistry()
+            var factory = PrometheusMetricsFactory(registry: created)
+            factory.defaultDurationHistogramBuckets = ServerMetrics.buckets
+            MetricsSystem.bootstrap(factory)
+            registry = created
+            return created
+        }
+    }
+
+    static var registry: PrometheusCollectorRegistry? { bootstrapped.withLock { $0 } }
+}
 
 /// The server's Prometheus metrics, in a registry of its own (no process-wide bootstrap, so several servers
 /// in one process, as in the tests, keep their counts apart).
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
-    private static let buckets: [Duration] = [
+    static let buckets: [Duration] = [
         .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
         .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
     ]
@@ -34,7 +58,7 @@ final class ServerMetrics: Sendable {
         gauge("knowledge_passages", "passages in the BM25 index", Double(bank.passageCount))
         gauge("index_vectors", "vectors in the HNSW index", Double(bank.vectorCount))
         gauge("store_generation", "the store generation the indexes reflect", Double(bank.generation))
-        return registry.emitToString()
+        return registry.emitToString() + (ProcessMetrics.registry?.emitToString() ?? "")
     }
 }
 

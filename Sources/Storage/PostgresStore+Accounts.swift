@@ -4,10 +4,10 @@ import PostgresNIO
 extension PostgresStore: AccountStore {
     private typealias UserColumns = (String, String, String, String, String, String, Date?, Date?, Date, Date)
 
-    private func users(_ query: PostgresQuery) async throws -> [UserRecord] {
+    private func users(_ statement: PostgresQuery, operation: String = #function) async throws -> [UserRecord] {
         do {
             var users: [UserRecord] = []
-            for try await c in try await client.query(query, logger: logger).decode(UserColumns.self) {
+            for try await c in try await query(statement, operation: operation).decode(UserColumns.self) {
                 users.append(UserRecord(
                     id: c.0, email: c.1, displayName: c.2, passwordHash: c.3, role: c.4,
                     groups: try JSONColumn.decode([String].self, c.5, column: "users.groups"), verifiedAt: c.6, disabledAt: c.7,
@@ -61,13 +61,13 @@ extension PostgresStore: AccountStore {
 
     public func updateUser(_ user: UserRecord) async throws {
         do {
-            try await client.query(
+            try await query(
                 """
                 UPDATE users SET email = \(user.email), display_name = \(user.displayName), password_hash = \(user.passwordHash),
                   role = \(user.role), groups = \(JSONColumn.encode(user.groups)), verified_at = \(user.verifiedAt),
                   disabled_at = \(user.disabledAt), updated_at = \(user.updatedAt)
                 WHERE id = \(user.id)
-                """, logger: logger)
+                """)
         } catch {
             throw PostgresStore.storeError(error)
         }
@@ -75,7 +75,7 @@ extension PostgresStore: AccountStore {
 
     public func userCount() async throws -> Int {
         do {
-            for try await n in try await client.query("SELECT COUNT(*) FROM users", logger: logger).decode(Int.self) { return n }
+            for try await n in try await query("SELECT COUNT(*) FROM users").decode(Int.self) { return n }
             return 0
         } catch {
             throw PostgresStore.storeError(error)
@@ -84,12 +84,12 @@ extension PostgresStore: AccountStore {
 
     public func insertToken(_ token: AuthTokenRecord) async throws {
         do {
-            try await client.query(
+            try await query(
                 """
                 INSERT INTO auth_tokens (token_hash, user_id, purpose, csrf_hash, created_at, expires_at, revoked_at)
                 VALUES (\(token.tokenHash), \(token.userID), \(token.purpose.rawValue), \(token.csrfHash), \(token.createdAt),
                         \(token.expiresAt), \(token.revokedAt))
-                """, logger: logger)
+                """)
         } catch {
             throw PostgresStore.storeError(error)
         }
@@ -97,9 +97,8 @@ extension PostgresStore: AccountStore {
 
     public func token(hash: String) async throws -> AuthTokenRecord? {
         do {
-            let rows = try await client.query(
-                "SELECT token_hash, user_id, purpose, csrf_hash, created_at, expires_at, revoked_at FROM auth_tokens WHERE token_hash = \(hash)",
-                logger: logger)
+            let rows = try await query(
+                "SELECT token_hash, user_id, purpose, csrf_hash, created_at, expires_at, revoked_at FROM auth_tokens WHERE token_hash = \(hash)")
             for try await c in rows.decode((String, String, String, String?, Date, Date, Date?).self) {
                 guard let purpose = AuthTokenRecord.Purpose(rawValue: c.2) else { throw StoreError.corruptRow("token with unknown purpose '\(c.2)'") }
                 return AuthTokenRecord(tokenHash: c.0, userID: c.1, purpose: purpose, csrfHash: c.3, createdAt: c.4, expiresAt: c.5, revokedAt: c.6)
@@ -112,8 +111,8 @@ extension PostgresStore: AccountStore {
 
     public func revokeToken(hash: String, at: Date) async throws {
         do {
-            try await client.query(
-                "UPDATE auth_tokens SET revoked_at = \(at) WHERE token_hash = \(hash) AND revoked_at IS NULL", logger: logger)
+            try await query(
+                "UPDATE auth_tokens SET revoked_at = \(at) WHERE token_hash = \(hash) AND revoked_at IS NULL")
         } catch {
             throw PostgresStore.storeError(error)
         }
@@ -121,11 +120,11 @@ extension PostgresStore: AccountStore {
 
     public func revokeSessions(userID: String, keeping: String?, at: Date) async throws {
         do {
-            try await client.query(
+            try await query(
                 """
                 UPDATE auth_tokens SET revoked_at = \(at)
                 WHERE user_id = \(userID) AND purpose = 'session' AND revoked_at IS NULL AND token_hash <> \(keeping ?? "")
-                """, logger: logger)
+                """)
         } catch {
             throw PostgresStore.storeError(error)
         }

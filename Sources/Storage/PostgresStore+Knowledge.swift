@@ -25,10 +25,10 @@ extension PostgresStore {
             id: c.0, documentID: c.1, ordinal: c.2, text: c.3, start: c.4, end: c.5, tokenCount: c.6, contentHash: c.7, embedding: embedding)
     }
 
-    private func documents(_ query: PostgresQuery) async throws -> [DocumentRecord] {
+    private func documents(_ statement: PostgresQuery, operation: String = #function) async throws -> [DocumentRecord] {
         do {
             var records: [DocumentRecord] = []
-            for try await row in try await client.query(query, logger: logger).decode(DocumentColumns.self) {
+            for try await row in try await query(statement, operation: operation).decode(DocumentColumns.self) {
                 records.append(try PostgresStore.document(row))
             }
             return records
@@ -37,10 +37,10 @@ extension PostgresStore {
         }
     }
 
-    private func chunks(_ query: PostgresQuery) async throws -> [ChunkRecord] {
+    private func chunks(_ statement: PostgresQuery, operation: String = #function) async throws -> [ChunkRecord] {
         do {
             var records: [ChunkRecord] = []
-            for try await row in try await client.query(query, logger: logger).decode(ChunkColumns.self) {
+            for try await row in try await query(statement, operation: operation).decode(ChunkColumns.self) {
                 records.append(try PostgresStore.chunk(row))
             }
             return records
@@ -49,9 +49,9 @@ extension PostgresStore {
         }
     }
 
-    private func scalar<T: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: T.Type) async throws -> T? {
+    private func scalar<T: PostgresDecodable & Sendable>(_ statement: PostgresQuery, as type: T.Type, operation: String = #function) async throws -> T? {
         do {
-            for try await value in try await client.query(query, logger: logger).decode(T.self) { return value }
+            for try await value in try await query(statement, operation: operation).decode(T.self) { return value }
             return nil
         } catch {
             throw PostgresStore.storeError(error)
@@ -252,11 +252,11 @@ extension PostgresStore {
     public func embeddingModels() async throws -> [EmbeddingModelCount] {
         do {
             var models: [EmbeddingModelCount] = []
-            let rows = try await client.query(
+            let rows = try await query(
                 """
                 SELECT embedding_model, embedding_dimension, COUNT(*) FROM chunks
                 GROUP BY embedding_model, embedding_dimension ORDER BY COUNT(*) DESC, embedding_model
-                """, logger: logger)
+                """)
             for try await (model, dimension, count) in rows.decode((String, Int, Int).self) {
                 models.append(EmbeddingModelCount(model: model, dimension: dimension, chunks: count))
             }
@@ -269,11 +269,11 @@ extension PostgresStore {
     public func changes(after generation: Int64, limit: Int) async throws -> [KnowledgeChange] {
         do {
             var changes: [KnowledgeChange] = []
-            let rows = try await client.query(
+            let rows = try await query(
                 """
                 SELECT generation, document_id, operation FROM knowledge_changes WHERE generation > \(generation)
                 ORDER BY generation, document_id LIMIT \(max(0, limit))
-                """, logger: logger)
+                """)
             for try await (generation, documentID, operation) in rows.decode((Int64, String, String).self) {
                 guard let op = KnowledgeChange.Operation(rawValue: operation) else {
                     throw StoreError.corruptRow("knowledge change with unknown operation '\(operation)'")

@@ -4,19 +4,19 @@ import PostgresNIO
 
 extension PostgresStore {
     /// Runs a statement, turning failures into ``StoreError``s.
-    func execute(_ query: PostgresQuery) async throws {
+    func execute(_ statement: PostgresQuery, operation: String = #function) async throws {
         do {
-            try await client.query(query, logger: logger)
+            _ = try await query(statement, operation: operation)
         } catch {
             throw PostgresStore.storeError(error)
         }
     }
 
     /// Runs a query and maps each decoded row.
-    func rows<T>(_ query: PostgresQuery, _ map: (PostgresRow) throws -> T) async throws -> [T] {
+    func rows<T>(_ statement: PostgresQuery, operation: String = #function, _ map: (PostgresRow) throws -> T) async throws -> [T] {
         do {
             var result: [T] = []
-            for try await row in try await client.query(query, logger: logger) { result.append(try map(row)) }
+            for try await row in try await query(statement, operation: operation) { result.append(try map(row)) }
             return result
         } catch {
             throw PostgresStore.storeError(error)

@@ -109,9 +109,11 @@ public final class PostgresStore: KnowledgeStore {
     }
 
     /// Runs `body` in a transaction, turning PostgreSQL's errors into ``StoreError``s.
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ operation: String = #function, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            return try await StoreMetrics.timed("postgres", operation) {
+                try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            }
         } catch let error as StoreError {
             throw error
         } catch let error as PostgresTransactionError {
@@ -120,6 +122,11 @@ public final class PostgresStore: KnowledgeStore {
         } catch {
             throw PostgresStore.storeError(error)
         }
+    }
+
+    /// Runs one statement (timed under the caller's name) and returns its rows.
+    func query(_ query: PostgresQuery, operation: String = #function) async throws -> PostgresRowSequence {
+        try await StoreMetrics.timed("postgres", operation) { try await client.query(query, logger: logger) }
     }
 
     static func storeError(_ error: any Error) -> StoreError {

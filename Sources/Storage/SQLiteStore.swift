@@ -54,9 +54,9 @@ public final class SQLiteStore: KnowledgeStore {
     }
 
     /// Runs `body` in a write transaction, turning SQLite's errors into ``StoreError``s.
-    func writeTransaction<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+    func writeTransaction<T: Sendable>(_ operation: String = #function, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
-            return try await writer.write(body)
+            return try await StoreMetrics.timed("sqlite", operation) { try await writer.write(body) }
         } catch let error as StoreError {
             throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
@@ -66,7 +66,7 @@ public final class SQLiteStore: KnowledgeStore {
         }
     }
 
-    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
-        try await writer.read(body)
+    func read<T: Sendable>(_ operation: String = #function, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await StoreMetrics.timed("sqlite", operation) { try await writer.read(body) }
     }
 }

@@ -47,6 +47,8 @@ struct Serve: AsyncParsableCommand {
         if let database { configuration.databaseURL = database }
         if let snapshot { configuration.snapshotPath = snapshot }
 
+        try Self.bootstrapLogging()
+        ProcessMetrics.bootstrap()
         var logger = Logger(label: "omnifin")
         logger.logLevel = .info
         let store: any OmnifinStore
@@ -80,13 +82,41 @@ struct Serve: AsyncParsableCommand {
         }
         do {
             let app = try await buildApplication(store: store, bank: bank, configuration: configuration, logger: logger)
-            logger.info("Omnifin listening on http://\(configuration.host):\(configuration.port) (no TLS: put a TLS-terminating proxy in front)")
+            if configuration.tlsCertificatePath != nil {
+                logger.info("Omnifin listening on https://\(configuration.host):\(configuration.port) (TLS with OMNIFIN_TLS_CERT, HSTS on)")
+            } else {
+                logger.info("Omnifin listening on http://\(configuration.host):\(configuration.port) (no TLS: put a TLS-terminating proxy in front)")
+            }
             try await app.runService()
         } catch let error as DataSealer.Failure {
             await store.close()
             throw ValidationError(error.description)
+        } catch let error as ServerConfiguration.Invalid {
+            await store.close()
+            throw ValidationError(error.description)
         }
         await store.close()
+    }
+}
+
+extension Serve {
+    /// Logs go to standard output as text, or as JSON lines with `OMNIFIN_LOG_FORMAT=json`, or as JSON lines into
+    /// `OMNIFIN_LOG_FILE` rotated at `OMNIFIN_LOG_MAX_BYTES` (default 10 MB, five old files kept).
+    static func bootstrapLogging() throws {
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["OMNIFIN_LOG_FILE"], !path.isEmpty {
+            let maximum = Int(environment["OMNIFIN_LOG_MAX_BYTES"] ?? "") ?? 10 << 20
+            guard maximum >= 4096 else { throw ValidationError("OMNIFIN_LOG_MAX_BYTES must be at least 4096") }
+            let file: RotatingLogFile
+            do {
+                file = try RotatingLogFile(path: path, maximumBytes: maximum)
+            } catch {
+                throw ValidationError("OMNIFIN_LOG_FILE \(path) cannot be written: \(error)")
+            }
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, file: file) }
+        } else if environment["OMNIFIN_LOG_FORMAT"] == "json" {
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, file: nil) }
+        }
     }
 }
 

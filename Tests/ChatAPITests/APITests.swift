@@ -226,14 +226,20 @@ struct APITests {
         }
     }
 
-    @Test("rate limits: 429 with Retry-After per user, and failed logins per account and address")
+    @Test("rate limits: 429 with Retry-After per user, per address on public routes, and failed logins per account and address")
     func rateLimits() async throws {
         try await APIHarness.withAPI(.sqlite, configure: { $0.rateLimitPerMinute = 3; $0.loginAttemptsPerMinute = 3 }) { api in
+            // Register, verify and login are three public requests from this address: the fourth waits.
             let token = try await api.signUp("ada@example.com", password: "a long passphrase")
+            let publicLimited = try await api.request(.post, "/api/auth/register", json: #"{"email": "x@example.com", "password": "a long passphrase", "display_name": "X"}"#)
+            #expect(publicLimited.status == .tooManyRequests)
             for _ in 0..<3 { #expect(try await api.request(.get, "/api/auth/profile", token: token).status == .ok) }
             let limited = try await api.request(.get, "/api/auth/profile", token: token)
             #expect(limited.status == .tooManyRequests && (limited.body["error"] as? [String: Any])?["code"] as? String == "rate_limited")
             #expect(Int(limited.headers[HTTPField.Name("Retry-After")!] ?? "") ?? 0 >= 1)
+        }
+        try await APIHarness.withAPI(.sqlite, configure: { $0.rateLimitPerMinute = 100; $0.loginAttemptsPerMinute = 3 }) { api in
+            _ = try await api.signUp("ada@example.com", password: "a long passphrase")
 
             for _ in 0..<3 {
                 let failed = try await api.request(.post, "/api/auth/login", json: #"{"email": "ada@example.com", "password": "wrong password!"}"#)

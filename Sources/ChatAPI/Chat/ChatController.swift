@@ -109,7 +109,12 @@ struct ChatController {
                     }
                 } catch let error as GenerationError {
                     let apiError = Self.apiError(error)
-                    try? await send("error", ["code": apiError.code, "message": apiError.message, "status": "\(apiError.status.code)"])
+                    struct Failure: Encodable {
+                        var code: String
+                        var message: String
+                        var status: Int
+                    }
+                    try? await send("error", Failure(code: apiError.code, message: apiError.message, status: apiError.status.code))
                     try await writer.finish(nil)
                     return
                 }

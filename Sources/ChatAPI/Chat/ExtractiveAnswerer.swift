@@ -10,7 +10,7 @@ import Retrieval
 struct ExtractiveAnswerer: AnswerGenerator {
     let embedder: any Embedder
     /// A sentence needs at least this score to be part of an answer (cosine + 0.3 × term overlap).
-    var sentenceThreshold: Double = 0.45
+    var sentenceThreshold: Double = 0.5
     /// How far below the best sentence another may score and still be used.
     var spread: Double = 0.12
     var maximumSentences = 3
@@ -24,6 +24,8 @@ struct ExtractiveAnswerer: AnswerGenerator {
         var passage: Int
         var position: Int
         var text: String
+        /// The document title and the section heading above the sentence: scored with it, not shown.
+        var context: String
         var score: Double
         var vector: [Float]
         /// A question (an FAQ heading, say) never answers; it lends its score to the sentence after it.
@@ -59,8 +61,13 @@ struct ExtractiveAnswerer: AnswerGenerator {
         for passage in request.passages {
             let text = passage.hit.passage
             let utf16 = Array(text.utf16)
+            var heading = ""
             for (position, range) in SentenceSplitter.sentences(in: text).enumerated() {
                 var sentence = String(decoding: utf16[range], as: UTF16.self).trimmingCharacters(in: .whitespaces)
+                if sentence.hasPrefix("#") {
+                    heading = sentence.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)
+                    if heading.hasSuffix("?") { heading = "" }
+                }
                 // Markdown list bullets, heading marks and table pipes are layout, not words.
                 if sentence.hasPrefix("|") {
                     let cells = sentence.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -69,19 +76,23 @@ struct ExtractiveAnswerer: AnswerGenerator {
                 }
                 while let first = sentence.first, "#-*•>".contains(first) { sentence = String(sentence.dropFirst()).trimmingCharacters(in: .whitespaces) }
                 guard sentence.count >= 12, sentence.split(separator: " ").count >= 3, sentence.count <= 600 else { continue }
-                candidates.append(Candidate(passage: passage.number, position: position, text: sentence, score: 0, vector: []))
+                let context = heading.isEmpty || heading == sentence ? passage.hit.title : passage.hit.title + " — " + heading
+                candidates.append(Candidate(passage: passage.number, position: position, text: sentence, context: context, score: 0, vector: []))
                 if candidates.count >= 120 { break }
             }
         }
         guard !candidates.isEmpty else { return "" }
-        let vectors = try await embedder.embed([request.question] + candidates.map(\.text))
+        let vectors = try await embedder.embed([request.question] + candidates.map { $0.context + ": " + $0.text })
         let question = vectors[0]
+        let wantsFigure = Self.asksForFigure(request.question)
         for index in candidates.indices {
             let vector = vectors[index + 1]
-            let terms = Set(analyzer.terms(candidates[index].text))
+            let terms = Set(analyzer.terms(candidates[index].context + " " + candidates[index].text))
             let overlap = questionTerms.isEmpty ? 0 : Double(questionTerms.intersection(terms).count) / Double(questionTerms.count)
             candidates[index].vector = vector
             candidates[index].score = Double(Self.dot(question, vector)) + 0.3 * overlap
+            // "What is the limit…", "how many days…": an answer states a figure.
+            if wantsFigure, candidates[index].text.contains(where: \.isNumber) { candidates[index].score += 0.08 }
         }
         // FAQ layout: the sentence right after a matching question is its answer.
         for index in candidates.indices.dropFirst() {
@@ -103,6 +114,16 @@ struct ExtractiveAnswerer: AnswerGenerator {
         }
         chosen.sort { ($0.passage, $0.position) < ($1.passage, $1.position) }
         return chosen.map { Self.cite($0.text, $0.passage) }.joined(separator: " ")
+    }
+
+    static let figureWords: Set<String> = [
+        "limit", "limits", "threshold", "rate", "rates", "amount", "maximum", "minimum", "deadline", "cut-off", "cutoff", "allowance", "much",
+        "many", "long", "when", "date", "day", "days", "percent", "percentage", "fee", "cost", "price", "budget", "per",
+    ]
+
+    /// Whether the question asks for a number, an amount, a date or a duration.
+    static func asksForFigure(_ question: String) -> Bool {
+        question.lowercased().split { !$0.isLetter && $0 != "-" }.contains { figureWords.contains(String($0)) }
     }
 
     /// "The limit is 10,000 EUR [2]." — the marker goes before the closing punctuation.

@@ -32,7 +32,7 @@ extension KnowledgeBank {
                     for start in stride(from: 0, to: texts.count, by: self.configuration.embeddingBatch) {
                         let slice = Array(texts[start..<min(texts.count, start + self.configuration.embeddingBatch)])
                         do {
-                            vectors += try await self.embedder.embed(slice)
+                            vectors += try await self.embedTimed(slice, purpose: "documents")
                         } catch {
                             throw KnowledgeBankError.embeddingFailed("re-embedding with \(self.embedder.modelName) failed: \(error)")
                         }

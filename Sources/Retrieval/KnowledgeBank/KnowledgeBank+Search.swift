@@ -30,7 +30,7 @@ extension KnowledgeBank {
         if query.mode != .bm25, !denseOff, let index, index.count > 0 {
             let vector: [Float]
             do {
-                guard let first = try await embedder.embed([text]).first else { throw KnowledgeBankError.embeddingFailed("no vector") }
+                guard let first = try await embedTimed([text], purpose: "query").first else { throw KnowledgeBankError.embeddingFailed("no vector") }
                 vector = first
             } catch let error as KnowledgeBankError {
                 throw error

@@ -136,7 +136,7 @@ extension KnowledgeBank {
             let batch = toEmbed[start..<min(toEmbed.count, start + configuration.embeddingBatch)]
             let vectors: [[Float]]
             do {
-                vectors = try await embedder.embed(batch.map(\.text))
+                vectors = try await embedTimed(batch.map(\.text), purpose: "documents")
             } catch {
                 throw KnowledgeBankError.embeddingFailed("embedding \(batch.count) passages with \(embedder.modelName) failed: \(error)")
             }

@@ -1,6 +1,7 @@
 public import Foundation
 public import Index
 public import Logging
+import Metrics
 public import Storage
 
 /// The knowledge bank: the store (source of truth) kept in step with the in-memory vector and BM25 indexes.
@@ -310,4 +311,19 @@ public final class KnowledgeBank: @unchecked Sendable {
 extension Duration {
     /// The duration in seconds, for reports (package-wide: the command-line tool reports with it too).
     package var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+extension KnowledgeBank {
+    /// Embeds through the bank's embedder, timed as `omnifin_embedder_duration_seconds{model, purpose}` (swift-metrics;
+    /// the server exports it to Prometheus).
+    func embedTimed(_ texts: [String], purpose: String) async throws -> [[Float]] {
+        let started = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - started
+            Metrics.Timer(label: "omnifin_embedder_duration_seconds", dimensions: [("model", embedder.modelName), ("purpose", purpose)])
+                .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            Counter(label: "omnifin_embedder_texts_total", dimensions: [("model", embedder.modelName), ("purpose", purpose)]).increment(by: texts.count)
+        }
+        return try await embedder.embed(texts)
+    }
 }
