@@ -53,18 +53,20 @@ run: release
 
 test: deps
 	swift build --build-tests
+	$(MAKE) --no-print-directory api-venv
 	# A throwaway PostgreSQL cluster on 127.0.0.1 (its own folder and port): the store tests always run on it.
 	# One test at a time: the CPU-bound tests (reference embeddings, index builds) block the cooperative thread
 	# pool for seconds, and the HTTP tests running beside them would then see their deadlines fire late.
-	OMNIFIN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh start)" swift test --skip-build --no-parallel
-	python3 -m py_compile Benchmarks/peers/*.py scripts/*.py
+	# The mail tests talk to a real SMTP server (aiosmtpd, STARTTLS and AUTH) run by this Python.
+	OMNIFIN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh start)" OMNIFIN_TEST_PYTHON="$(API_VENV)/bin/python" \
+	  swift test --skip-build --no-parallel
+	python3 -m py_compile Benchmarks/peers/*.py scripts/*.py Tests/ChatAPITests/Fixtures/*.py
 	# The OpenAPI document: valid OpenAPI 3.1, one operation per route, and the live server fuzzed against it.
-	$(MAKE) --no-print-directory api-venv
 	"$(API_VENV)/bin/python" scripts/check-openapi.py
 	PATH="$(API_VENV)/bin:$$PATH" scripts/schemathesis.sh .build/debug/omnifin 25
 
 api-venv:
-	@if [ ! -x "$(API_VENV)/bin/schemathesis" ] || ! "$(API_VENV)/bin/pip" freeze | grep -qx "schemathesis==4.32.5"; then \
+	@if [ ! -x "$(API_VENV)/bin/schemathesis" ] || ! "$(API_VENV)/bin/pip" freeze | grep -qx "aiosmtpd==1.4.6"; then \
 	  python3 -m venv "$(API_VENV)" && "$(API_VENV)/bin/pip" install -q -r scripts/api-test-requirements.txt; \
 	fi
 

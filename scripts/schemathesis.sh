@@ -28,6 +28,6 @@ token=$(curl -fs -X POST "http://127.0.0.1:$port/api/auth/login" -H 'content-typ
 schemathesis run "http://127.0.0.1:$port/api/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --exclude-path /api/auth/logout --exclude-path /api/admin/analytics/live \
+    --exclude-path /api/auth/logout --exclude-path /api/admin/analytics/stream \
     --max-examples "$examples" --workers 2 --request-timeout 30 --generation-deterministic \
     || { echo "--- server log ---"; tail -50 "$work/server.log"; exit 1; }

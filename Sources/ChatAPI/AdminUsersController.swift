@@ -205,7 +205,7 @@ enum QueryParameter {
 
     static func date(_ query: Parameters, _ name: String) throws -> Date? {
         guard let raw = query.get(name), !raw.isEmpty else { return nil }
-        if let date = ISO8601DateFormatter().date(from: raw) { return date }
+        if let date = Timestamps.parse(raw) { return date }
         let day = DateFormatter()
         day.locale = Locale(identifier: "en_US_POSIX")
         day.timeZone = TimeZone(identifier: "UTC")

@@ -20,7 +20,7 @@ struct AnalyticsController {
     var adminEndpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
         routes.get(use: report)
-        routes.get("live", use: live)
+        routes.get("stream", use: stream)
         return routes
     }
 
@@ -74,7 +74,7 @@ struct AnalyticsController {
 
     /// `event: counters` every `every` seconds (default 5) with today's totals; `count` ends the stream after that
     /// many events (default: until the client goes away).
-    func live(request: Request, context: AppRequestContext) async throws -> Response {
+    func stream(request: Request, context: AppRequestContext) async throws -> Response {
         _ = try context.caller(in: [.admin])
         let query = request.uri.queryParameters
         let every = try QueryParameter.integer(query, "every", default: 5, range: 1...3_600)

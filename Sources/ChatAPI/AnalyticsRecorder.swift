@@ -19,3 +19,12 @@ struct AnalyticsRecorder: Sendable {
         }
     }
 }
+
+extension DataSealer {
+    /// A text for analytics: a keyed hash of its normalised form (equal questions group together, nobody without
+    /// the data key can test a guess against it) and the text itself, sealed.
+    func analyticsCopy(_ text: String) -> (key: String, sealed: String?) {
+        let normalised = text.lowercased().split(whereSeparator: { $0.isWhitespace || $0.isPunctuation }).joined(separator: " ")
+        return (mac("omnifin analytics", normalised), (try? seal(text)).map { Data($0).base64EncodedString() })
+    }
+}

@@ -32,6 +32,10 @@ struct AnalyticsReport: ResponseEncodable {
         var feedbackUp = 0
         var feedbackDown = 0
         var voiceMessages = 0
+        var registrations = 0
+        var failedLogins = 0
+        var knowledgeChanges = 0
+        var rateLimited = 0
         var latencyMsAvg: Double?
         var latencyMsP95: Double?
     }
@@ -60,13 +64,47 @@ struct AnalyticsReport: ResponseEncodable {
     var totals: Counters
     var series: [Bucket]
     var unansweredQuestions: [UnansweredQuestion]
+    var topQuestions: [TopQuery]
+    var topSearches: [TopQuery]
+
+    struct TopQuery: Encodable, Sendable {
+        var text: String
+        var count: Int
+        var unanswered: Int
+    }
+
+    /// Groups texts by their keyed hash (sealed texts cannot be compared), keeping one sealed copy to show.
+    private struct Tally {
+        var counts: [String: (count: Int, unanswered: Int, sealed: String)] = [:]
+
+        mutating func add(key: String?, sealed: String?, answered: Bool) {
+            guard let key, let sealed else { return }
+            var entry = counts[key] ?? (0, 0, sealed)
+            entry.count += 1
+            if !answered { entry.unanswered += 1 }
+            counts[key] = entry
+        }
+
+        func top(_ limit: Int, sealer: DataSealer) -> [TopQuery] {
+            counts.values.sorted { $0.count > $1.count }.prefix(limit).compactMap { entry in
+                guard let bytes = Data(base64Encoded: entry.sealed), let text = try? sealer.open([UInt8](bytes)) else { return nil }
+                return TopQuery(text: text, count: entry.count, unanswered: entry.unanswered)
+            }
+        }
+    }
 
     /// The chat events carry these fields.
     private struct ChatData: Decodable {
         var latencyMs: Double?
         var answered: Bool?
         var questionSealed: String?
+        var questionKey: String?
         var voice: Bool?
+    }
+
+    private struct SearchData: Decodable {
+        var queryKey: String?
+        var querySealed: String?
     }
 
     private struct FeedbackData: Decodable {
@@ -83,6 +121,8 @@ struct AnalyticsReport: ResponseEncodable {
         var buckets = [Accumulator](repeating: Accumulator(), count: bucketCount)
         var total = Accumulator()
         var unanswered: [UnansweredQuestion] = []
+        var questions = Tally()
+        var searches = Tally()
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         var after: Int64?
@@ -96,6 +136,7 @@ struct AnalyticsReport: ResponseEncodable {
                     let chat = (try? decoder.decode(ChatData.self, from: data)) ?? ChatData()
                     buckets[index].addMessage(chat.latencyMs, answered: chat.answered ?? true, voice: chat.voice ?? false)
                     total.addMessage(chat.latencyMs, answered: chat.answered ?? true, voice: chat.voice ?? false)
+                    questions.add(key: chat.questionKey, sealed: chat.questionSealed, answered: chat.answered ?? true)
                     if chat.answered == false, let sealed = chat.questionSealed.flatMap({ Data(base64Encoded: $0) }),
                         let question = try? sealer.open([UInt8](sealed))
                     {
@@ -111,6 +152,20 @@ struct AnalyticsReport: ResponseEncodable {
                 case "knowledge.search":
                     buckets[index].counters.searches += 1
                     total.counters.searches += 1
+                    let search = (try? decoder.decode(SearchData.self, from: data)) ?? SearchData()
+                    searches.add(key: search.queryKey, sealed: search.querySealed, answered: true)
+                case "auth.register":
+                    buckets[index].counters.registrations += 1
+                    total.counters.registrations += 1
+                case "auth.login_failed":
+                    buckets[index].counters.failedLogins += 1
+                    total.counters.failedLogins += 1
+                case "knowledge.change":
+                    buckets[index].counters.knowledgeChanges += 1
+                    total.counters.knowledgeChanges += 1
+                case "security.rate_limited":
+                    buckets[index].counters.rateLimited += 1
+                    total.counters.rateLimited += 1
                 default: break
                 }
                 if let user = event.userID {
@@ -124,20 +179,23 @@ struct AnalyticsReport: ResponseEncodable {
         return AnalyticsReport(
             from: from, to: to, interval: interval.rawValue, totals: total.finished(),
             series: buckets.enumerated().map { Bucket(start: start.addingTimeInterval(Double($0.offset) * interval.seconds), counters: $0.element.finished()) },
-            unansweredQuestions: Array(unanswered.reversed().prefix(200)))
+            unansweredQuestions: Array(unanswered.reversed().prefix(200)), topQuestions: questions.top(20, sealer: sealer),
+            topSearches: searches.top(20, sealer: sealer))
     }
 
     /// One row per interval, with a header; numbers only, so no cell needs quoting except the date.
     func csv() -> String {
         let formatter = ISO8601DateFormatter()
         var lines = [
-            "start,messages,answered,unanswered,active_users,logins,searches,feedback_up,feedback_down,voice_messages,latency_ms_avg,latency_ms_p95"
+            "start,messages,answered,unanswered,active_users,logins,searches,feedback_up,feedback_down,voice_messages,registrations,failed_logins,"
+                + "knowledge_changes,rate_limited,latency_ms_avg,latency_ms_p95"
         ]
         for bucket in series {
             let c = bucket.counters
             let cells: [String] = [
                 formatter.string(from: bucket.start), "\(c.messages)", "\(c.answered)", "\(c.unanswered)", "\(c.activeUsers)", "\(c.logins)",
-                "\(c.searches)", "\(c.feedbackUp)", "\(c.feedbackDown)", "\(c.voiceMessages)", c.latencyMsAvg.map { String(format: "%.1f", $0) } ?? "",
+                "\(c.searches)", "\(c.feedbackUp)", "\(c.feedbackDown)", "\(c.voiceMessages)", "\(c.registrations)", "\(c.failedLogins)",
+                "\(c.knowledgeChanges)", "\(c.rateLimited)", c.latencyMsAvg.map { String(format: "%.1f", $0) } ?? "",
                 c.latencyMsP95.map { String(format: "%.1f", $0) } ?? "",
             ]
             lines.append(cells.joined(separator: ","))

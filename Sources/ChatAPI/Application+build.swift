@@ -42,7 +42,15 @@ public struct ServerDependencies: Sendable {
         -> ServerDependencies
     {
         let sealer = try DataSealer.load(base64: configuration.dataKey, keyFile: configuration.dataKeyFile)
-        let transport = FileMailTransport(directory: configuration.mailDirectory)
+        let transport: any MailTransport
+        if let url = configuration.smtpURL {
+            var smtp = try SMTPTransport.parse(url)
+            smtp.verifyCertificates = configuration.smtpVerifyCertificates
+            transport = smtp
+        } else {
+            transport = FileMailTransport(directory: configuration.mailDirectory)
+        }
+        logger.info("e-mail goes to \(transport.description)")
         let mailer = Mailer(outbox: store, transport: transport, retryBase: configuration.mailRetryBase, logger: logger)
         try await PromptsController.seedDefaults(store)
         let decoy = try await PasswordHashing.hash(UUID().uuidString, cost: configuration.bcryptCost)
@@ -64,7 +72,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: AuditMiddleware(trail: audit))
+    router.add(middleware: AuditMiddleware(trail: audit, analytics: analytics))
     HealthController(bank: bank).addRoutes(to: router)
     metrics.addRoute(to: router, bank: bank)
 
@@ -81,7 +89,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .add(middleware: CSRFMiddleware(sealer: dependencies.sealer))
         .add(middleware: RateLimitMiddleware(limiter: limiter, perMinute: configuration.rateLimitPerMinute))
     protected.addRoutes(auth.endpoints, atPath: "auth")
-    protected.addRoutes(KnowledgeController(bank: bank, analytics: analytics).endpoints, atPath: "knowledge")
+    protected.addRoutes(KnowledgeController(bank: bank, analytics: analytics, audit: audit, sealer: dependencies.sealer).endpoints, atPath: "knowledge")
     let analyticsController = AnalyticsController(store: store, recorder: analytics, sealer: dependencies.sealer)
     protected.addRoutes(analyticsController.userEndpoints, atPath: "analytics")
     protected.addRoutes(analyticsController.adminEndpoints, atPath: "admin/analytics")

@@ -29,6 +29,7 @@ struct AuditTrail: Sendable {
 struct AuditMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let trail: AuditTrail
+    let analytics: AnalyticsRecorder
 
     struct Denial: Encodable {
         var method: String
@@ -44,6 +45,7 @@ struct AuditMiddleware: RouterMiddleware {
             await trail.record(
                 action, actor: context.identity?.user.id, target: nil, context: context,
                 detail: Denial(method: request.method.rawValue, path: request.uri.path, code: error.code))
+            if error.status == .tooManyRequests { await analytics.record("security.rate_limited", user: context.identity?.user.id) }
             throw error
         }
     }

@@ -97,6 +97,7 @@ struct AuthController {
             throw APIError(.conflict, code: "email_taken", "an account with this e-mail address already exists", field: "email")
         }
         await audit.record("user.register", actor: user.id, target: "user:\(user.id)", context: context, detail: ["role": user.role])
+        await analytics.record("auth.register", user: user.id)
         try await VerificationMail(accounts: accounts, mailer: mailer, configuration: configuration).send(to: user, context: context)
         return EditedResponse(
             status: .created,
@@ -157,6 +158,7 @@ struct AuthController {
         guard let user, valid else {
             for key in keys { _ = limiter.take(key, limitPerMinute: limit) }
             await audit.record("auth.login_failed", actor: nil, target: user.map { "user:\($0.id)" }, context: context, detail: ["email": email])
+            await analytics.record("auth.login_failed", user: user?.id)
             throw APIError(.unauthorized, code: "invalid_credentials", "the e-mail address or the password is wrong")
         }
         guard user.disabledAt == nil else { throw APIError(.forbidden, code: "account_disabled", "this account is disabled; ask an administrator") }

@@ -7,6 +7,8 @@ import Storage
 struct KnowledgeController {
     let bank: KnowledgeBank
     let analytics: AnalyticsRecorder
+    let audit: AuditTrail
+    let sealer: DataSealer
 
     struct DocumentBody: Decodable {
         var title: String
@@ -103,8 +105,16 @@ struct KnowledgeController {
             }
             let started = ContinuousClock.now
             let hits = try await bank.search(KnowledgeQuery(q, k: k, mode: mode), rights: caller.rights)
+            struct SearchEvent: Encodable, Sendable {
+                var latencyMs: Double
+                var hits: Int
+                var queryKey: String
+                var querySealed: String?
+            }
+            let copy = sealer.analyticsCopy(q)
             await analytics.record(
-                "knowledge.search", user: caller.user.id, data: ["latency_ms": (ContinuousClock.now - started).inSeconds * 1000, "hits": Double(hits.count)])
+                "knowledge.search", user: caller.user.id,
+                data: SearchEvent(latencyMs: (ContinuousClock.now - started).inSeconds * 1000, hits: hits.count, queryKey: copy.key, querySealed: copy.sealed))
             let view = SearchResponse(
                 query: q, mode: mode.rawValue,
                 hits: hits.map {
@@ -147,35 +157,50 @@ struct KnowledgeController {
         return DocumentView(record, withBody: true)
     }
 
+    /// 201 for a new entry; 200 when `source` and `external_id` name an existing one, which is updated.
     func create(request: Request, context: AppRequestContext) async throws -> EditedResponse<WriteResponse> {
-        _ = try context.caller(in: [.editor, .admin])
+        let caller = try context.caller(in: [.editor, .admin])
         let body = try await request.decodeJSON(as: DocumentBody.self, context: context)
         var input = try Self.input(body, id: nil)
         if body.externalId == nil { input.id = UUID().uuidString.lowercased() }
-        let response = try await write(input)
-        return EditedResponse(status: .created, response: response)
+        let response = try await write(input, caller: caller, context: context)
+        return EditedResponse(status: response.change == "created" ? .created : .ok, response: response)
     }
 
     func update(request: Request, context: AppRequestContext) async throws -> WriteResponse {
-        _ = try context.caller(in: [.editor, .admin])
+        let caller = try context.caller(in: [.editor, .admin])
         let id = try context.parameters.require("id")
         guard try await bank.document(id: id, rights: .everything) != nil else { throw APIError.notFound("no knowledge entry \(id)") }
         let body = try await request.decodeJSON(as: DocumentBody.self, context: context)
-        return try await write(try Self.input(body, id: id))
+        return try await write(try Self.input(body, id: id), caller: caller, context: context)
     }
 
     func delete(request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.caller(in: [.editor, .admin])
+        let caller = try context.caller(in: [.editor, .admin])
         let id = try context.parameters.require("id")
         guard try await bank.delete(ids: [id]) == [id] else { throw APIError.notFound("no knowledge entry \(id)") }
+        await record(change: "deleted", id: id, title: nil, caller: caller, context: context)
         return Response(status: .noContent)
     }
 
-    private func write(_ input: DocumentInput) async throws -> WriteResponse {
+    private func write(_ input: DocumentInput, caller: AuthenticatedUser, context: AppRequestContext) async throws -> WriteResponse {
         let outcome = try await bank.upsert([input])[0]
         guard let record = try await bank.store.document(id: outcome.documentID) else { throw APIError.notFound("the entry vanished") }
+        if outcome.change != .unchanged {
+            await self.record(change: outcome.change.rawValue, id: record.id, title: record.title, caller: caller, context: context)
+        }
         return WriteResponse(
             document: DocumentView(record, withBody: true), change: outcome.change.rawValue, passages: outcome.chunks, embedded: outcome.embedded)
+    }
+
+    /// Knowledge changes go to the audit log (who changed what) and the analytics.
+    private func record(change: String, id: String, title: String?, caller: AuthenticatedUser, context: AppRequestContext) async {
+        struct Change: Encodable, Sendable {
+            var change: String
+            var title: String?
+        }
+        await audit.record("knowledge.\(change)", actor: caller.user.id, target: "document:\(id)", context: context, detail: Change(change: change, title: title))
+        await analytics.record("knowledge.change", user: caller.user.id, data: ["change": change])
     }
 
     static func input(_ body: DocumentBody, id: String?) throws -> DocumentInput {

@@ -7,8 +7,12 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     public var databaseURL: String
     public var snapshotPath: String
-    /// The folder `.eml` files go to.
+    /// The folder `.eml` files go to (`OMNIFIN_MAIL=file:DIR`).
     public var mailDirectory: String
+    /// The SMTP server mail goes to instead (`OMNIFIN_MAIL=smtp://USER:PASSWORD@HOST:PORT?from=ADDRESS`).
+    public var smtpURL: String?
+    /// Certificate checks of the SMTP server (off only in tests, against a self-signed server).
+    var smtpVerifyCertificates = true
     /// What links in e-mails start with.
     public var publicURL: String
     public var sessionLifetime: TimeInterval
@@ -73,10 +77,12 @@ public struct ServerConfiguration: Sendable {
         if let url = value("OMNIFIN_DATABASE_URL") { configuration.databaseURL = url }
         if let path = value("OMNIFIN_INDEX_SNAPSHOT") { configuration.snapshotPath = path }
         if let mail = value("OMNIFIN_MAIL") {
-            guard mail.hasPrefix("file:") else {
-                throw Invalid(description: "OMNIFIN_MAIL '\(mail)': only file:DIR is supported so far (SMTP arrives with the mail outbox)")
+            if mail.hasPrefix("file:") {
+                configuration.mailDirectory = String(mail.dropFirst(5))
+            } else {
+                _ = try SMTPTransport.parse(mail)
+                configuration.smtpURL = mail
             }
-            configuration.mailDirectory = String(mail.dropFirst(5))
         }
         for (name, keyPath) in [
             ("OMNIFIN_RATE_LIMIT_PER_MINUTE", \ServerConfiguration.rateLimitPerMinute),

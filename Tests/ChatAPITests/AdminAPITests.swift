@@ -163,7 +163,7 @@ struct AdminAPITests {
             let stored = try await api.store.analyticsEvents(from: Date() - 60, to: Date() + 60, kinds: ["client.ui.copy_answer"], afterID: nil, limit: 10)
             #expect(stored.count == 1 && stored.first?.data.contains("m1") == true)
 
-            let live = try await api.client.execute(uri: "/api/admin/analytics/live?every=1&count=2", method: .get, headers: [.authorization: "Bearer \(admin)"], body: nil) { response in
+            let live = try await api.client.execute(uri: "/api/admin/analytics/stream?every=1&count=2", method: .get, headers: [.authorization: "Bearer \(admin)"], body: nil) { response in
                 (response.headers[.contentType], String(buffer: response.body))
             }
             #expect(live.0 == "text/event-stream")
@@ -198,6 +198,16 @@ struct AdminAPITests {
             let logout = try await api.request(.post, "/api/auth/logout", headers: [.cookie: cookie, csrfHeader: csrf])
             #expect(logout.status == .noContent && logout.headers[.setCookie]?.contains("Max-Age=0") == true)
             #expect(try await api.request(.get, "/api/auth/session", headers: [.cookie: cookie]).status == .unauthorized)
+        }
+    }
+
+    @Test("a session token stops working when it expires")
+    func expiry() async throws {
+        try await APIHarness.withAPI(.sqlite, configure: { $0.sessionLifetime = 1 }) { api in
+            let token = try await api.signUp("root@example.com")
+            #expect(try await api.request(.get, "/api/auth/profile", token: token).status == .ok)
+            try await Task.sleep(for: .milliseconds(1_300))
+            #expect(try await api.request(.get, "/api/auth/profile", token: token).status == .unauthorized)
         }
     }
 

@@ -83,6 +83,9 @@ struct ChatTests {
             let report = try await api.request(.get, "/api/admin/analytics?interval=day", token: admin)
             let totals = try #require(report.body["totals"] as? [String: Any])
             #expect(totals["messages"] as? Int == 2 && totals["feedback_up"] as? Int == 1 && totals["answered"] as? Int == 2)
+            #expect(totals["registrations"] as? Int == 2 && totals["knowledge_changes"] as? Int == 2)
+            let top = try #require(report.body["top_questions"] as? [[String: Any]])
+            #expect(top.contains { $0["text"] as? String == "What is the approval limit for invoices?" && $0["count"] as? Int == 1 })
         }
     }
 
@@ -117,6 +120,36 @@ struct ChatTests {
             }
             // Measured: 26 of 30 (omnifin eval --answers --questions …); the gate leaves room for model noise only.
             #expect(cited >= 24, "only \(cited) of \(questions.count) answers cite the document that holds the answer")
+        }
+    }
+
+    @Test("history pages through conversations and messages with the next cursor")
+    func historyPagination() async throws {
+        try await APIHarness.withAPI(.sqlite) { api in
+            let admin = try await ChatFixtures.load(api)
+            var conversation = ""
+            for question in ["Who approves invoices?", "When are payment runs?", "What is the meal allowance in Germany?"] {
+                let asked = try await api.request(.post, "/api/chat/message", token: admin, json: #"{"message": "\#(question)"}"#)
+                conversation = try #require(asked.body["conversation_id"] as? String)
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let first = try await api.request(.get, "/api/chat/history?limit=2", token: admin)
+            let titles = ((first.body["conversations"] as? [[String: Any]]) ?? []).compactMap { $0["title"] as? String }
+            #expect(titles == ["What is the meal allowance in Germany?", "When are payment runs?"])
+            let next = try #require(first.body["next"] as? String)
+            let second = try await api.request(.get, "/api/chat/history?limit=2&before=\(next)", token: admin)
+            #expect(((second.body["conversations"] as? [[String: Any]]) ?? []).compactMap { $0["title"] as? String } == ["Who approves invoices?"])
+            #expect(second.body["next"] == nil)
+            for _ in 0..<2 {
+                _ = try await api.request(.post, "/api/chat/message", token: admin, json: #"{"message": "And hotels?", "conversation_id": "\#(conversation)"}"#)
+            }
+            let newest = try await api.request(.get, "/api/chat/history?conversation_id=\(conversation)&limit=4", token: admin)
+            #expect(((newest.body["messages"] as? [[String: Any]]) ?? []).count == 4)
+            let cursor = try #require(newest.body["next"] as? String)
+            let oldest = try await api.request(.get, "/api/chat/history?conversation_id=\(conversation)&limit=4&before=\(cursor)", token: admin)
+            let rest = (oldest.body["messages"] as? [[String: Any]]) ?? []
+            #expect(rest.map { $0["content"] as? String }.first == "What is the meal allowance in Germany?" && rest.count == 2)
+            #expect(try await api.request(.get, "/api/chat/history?before=yesterday", token: admin).status == .badRequest)
         }
     }
 

@@ -266,14 +266,16 @@ struct ChatPipeline: Sendable {
             var retrievalMs: Double
             var answered: Bool
             var questionSealed: String?
+            var questionKey: String
             var voice: Bool
             var generator: String
         }
+        let copy = sealer.analyticsCopy(turn.question)
         await analytics.record(
             "chat.message", user: caller.user.id,
             data: Event(
                 latencyMs: (ContinuousClock.now - turn.started).inSeconds * 1000, retrievalMs: turn.retrievalMilliseconds, answered: grounded,
-                questionSealed: grounded ? nil : (try? sealer.seal(turn.question)).map { Data($0).base64EncodedString() }, voice: turn.voice,
+                questionSealed: copy.sealed, questionKey: copy.key, voice: turn.voice,
                 generator: generator))
         return ChatTurnResult(
             conversationID: turn.conversation.id, messageID: answerID, questionID: questionID, answer: answer, citations: citations, grounded: grounded,
