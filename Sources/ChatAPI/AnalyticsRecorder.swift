@@ -8,10 +8,7 @@ struct AnalyticsRecorder: Sendable {
     let logger: Logger
 
     func record(_ kind: String, user: String?, data: some Encodable & Sendable = [String: String](), at: Date = Date()) async {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = (try? encoder.encode(data)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        let json = JSONText.encode(data, otherwise: "{}")
         do {
             try await store.recordEvents([AnalyticsEvent(kind: kind, userID: user, occurredAt: at, data: json)])
         } catch {

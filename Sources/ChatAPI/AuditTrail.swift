@@ -11,11 +11,7 @@ struct AuditTrail: Sendable {
     func record(
         _ action: String, actor: String?, target: String?, context: AppRequestContext, detail: some Encodable & Sendable = [String: String]()
     ) async {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = (try? encoder.encode(detail)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        let json = JSONText.encode(detail, otherwise: "{}")
         do {
             try await store.appendAudit(
                 AuditEntry(occurredAt: Date(), actorID: actor, action: action, target: target, ip: context.clientAddress, detail: json))

@@ -364,11 +364,17 @@ enum FollowUp {
     }
 }
 
+/// Values stored as JSON text (audit details, analytics data, citations): snake_case keys, sorted, times with
+/// milliseconds.
 enum JSONText {
-    static func encode(_ value: some Encodable) -> String {
+    static func encode(_ value: some Encodable, otherwise fallback: String = "null") -> String {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamps.format(date))
+        }
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "null"
+        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? fallback
     }
 }
