@@ -78,6 +78,7 @@ let package = Package(
             name: "ChatAPI",
             dependencies: [
                 "Retrieval",
+                "Ingest",
                 "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -122,7 +123,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OmnifinCLITests",
-            dependencies: ["Index", "Retrieval", "Storage", "omnifin"],
+            dependencies: ["Index", "Retrieval", "Storage", "StoreTesting", "omnifin"],
             swiftSettings: swiftSettings
         ),
         // Fresh SQLite files and PostgreSQL databases for the tests of every target that stores something.
@@ -152,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IngestTests",
-            dependencies: ["Ingest", "Retrieval"],
+            dependencies: ["Ingest", "Retrieval", "Storage", "StoreTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -11,7 +11,7 @@ port=$((30000 + $$ % 20000))
 database="sqlite:$work/omnifin.db"
 password="schemathesis passphrase"
 export OMNIFIN_MAIL="file:$work/mail" OMNIFIN_DATA_KEY_FILE="$work/data.key" OMNIFIN_INDEX_SNAPSHOT="$work/index.hnsw"
-export OMNIFIN_RATE_LIMIT_PER_MINUTE=0 OMNIFIN_LOGIN_ATTEMPTS_PER_MINUTE=0
+export OMNIFIN_RATE_LIMIT_PER_MINUTE=0 OMNIFIN_LOGIN_ATTEMPTS_PER_MINUTE=0 OMNIFIN_IMPORT_DIR="$work/imports"
 
 "$binary" admin create-user --database "$database" --email admin@example.com --password "$password" --role admin >/dev/null
 "$binary" serve --database "$database" --port "$port" --seed corpora >"$work/server.log" 2>&1 &

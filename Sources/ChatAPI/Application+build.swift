@@ -89,6 +89,9 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .add(middleware: CSRFMiddleware(sealer: dependencies.sealer))
         .add(middleware: RateLimitMiddleware(limiter: limiter, perMinute: configuration.rateLimitPerMinute))
     protected.addRoutes(auth.endpoints, atPath: "auth")
+    protected.addRoutes(
+        ImportController(bank: bank, jobs: store, directory: configuration.importDirectory, audit: audit, logger: dependencies.logger).endpoints,
+        atPath: "knowledge/import")
     protected.addRoutes(KnowledgeController(bank: bank, analytics: analytics, audit: audit, sealer: dependencies.sealer).endpoints, atPath: "knowledge")
     let analyticsController = AnalyticsController(store: store, recorder: analytics, sealer: dependencies.sealer)
     protected.addRoutes(analyticsController.userEndpoints, atPath: "analytics")

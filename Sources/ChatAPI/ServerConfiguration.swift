@@ -32,6 +32,8 @@ public struct ServerConfiguration: Sendable {
     /// and sends HSTS. Without them it speaks plain HTTP and expects a TLS-terminating proxy in front.
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?
+    /// Where uploaded exports wait while their import job runs (`OMNIFIN_IMPORT_DIR`, default `var/imports`).
+    public var importDirectory = "var/imports"
     /// How answers are made (the LLM API or the built-in answerer, budgets, the relevance threshold).
     public var chat: ChatConfiguration
 
@@ -99,6 +101,7 @@ public struct ServerConfiguration: Sendable {
             throw Invalid(description: "set both OMNIFIN_TLS_CERT and OMNIFIN_TLS_KEY (PEM files), or neither")
         }
         configuration.dataKey = value("OMNIFIN_DATA_KEY")
+        if let directory = value("OMNIFIN_IMPORT_DIR") { configuration.importDirectory = directory }
         if let path = value("OMNIFIN_DATA_KEY_FILE") { configuration.dataKeyFile = path }
         configuration.publicURL =
             value("OMNIFIN_PUBLIC_URL") ?? "\(configuration.tlsCertificatePath == nil ? "http" : "https")://\(configuration.host):\(configuration.port)"

@@ -285,3 +285,54 @@ extension SQLiteStore: ConversationStore {
         }
     }
 }
+
+extension SQLiteStore: IngestJobStore {
+    private static func job(_ row: Row) -> IngestJobRecord {
+        IngestJobRecord(
+            id: row["id"], source: row["source"], format: row["format"], input: row["input"], status: row["status"], total: row["total"],
+            processed: row["processed"], failed: row["failed"], errors: row["errors"], checkpoint: row["checkpoint"], createdBy: row["created_by"],
+            createdAt: row["created_at"], updatedAt: row["updated_at"])
+    }
+
+    private static func arguments(_ job: IngestJobRecord) -> StatementArguments {
+        [
+            job.source, job.format, job.input, job.status, job.total, job.processed, job.failed, job.errors, job.checkpoint, job.createdBy,
+            job.createdAt, job.updatedAt, job.id,
+        ]
+    }
+
+    public func createIngestJob(_ job: IngestJobRecord) async throws {
+        try await writeTransaction { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO ingest_jobs (source, format, input, status, total, processed, failed, errors, checkpoint, created_by, created_at,
+                                             updated_at, id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: SQLiteStore.arguments(job))
+        }
+    }
+
+    public func ingestJob(id: String) async throws -> IngestJobRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM ingest_jobs WHERE id = ?", arguments: [id]).map(SQLiteStore.job) }
+    }
+
+    public func updateIngestJob(_ job: IngestJobRecord) async throws {
+        try await writeTransaction { db in
+            try db.execute(
+                sql: """
+                    UPDATE ingest_jobs SET source = ?, format = ?, input = ?, status = ?, total = ?, processed = ?, failed = ?, errors = ?,
+                      checkpoint = ?, created_by = ?, created_at = ?, updated_at = ?
+                    WHERE id = ?
+                    """, arguments: SQLiteStore.arguments(job))
+        }
+    }
+
+    public func unfinishedIngestJob(source: String, input: String) async throws -> IngestJobRecord? {
+        try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM ingest_jobs WHERE source = ? AND input = ? AND status <> 'completed' ORDER BY created_at DESC LIMIT 1",
+                arguments: [source, input]
+            ).map(SQLiteStore.job)
+        }
+    }
+}

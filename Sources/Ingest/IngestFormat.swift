@@ -1,0 +1,52 @@
+import Foundation
+
+/// The export formats Omnifin reads.
+public enum IngestFormat: String, Sendable, CaseIterable {
+    case salesforceTree = "salesforce-json"
+    case salesforceCSV = "salesforce-csv"
+    case erpnext
+    case odoo
+    case northwindCSV = "northwind-csv"
+    case northwindSQL = "northwind-sql"
+    case jsonLines = "jsonl"
+    case markdown
+    case html
+    case text
+
+    /// Guesses the format of a file (or a folder of Northwind CSV tables) from its content, not its name.
+    /// - Returns: `nil` when nothing fits.
+    public static func detect(_ path: String) -> IngestFormat? {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return nil }
+        if isFolder.boolValue {
+            let names = Set(((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).map { FieldLabel.canonical($0) })
+            return names.contains("orderscsv") && names.contains("orderdetailscsv") ? .northwindCSV : nil
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let head = String(decoding: handle.readData(ofLength: 8192), as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: "\u{FEFF}"))
+        let start = head.trimmingCharacters(in: .whitespacesAndNewlines)
+        let lower = start.lowercased()
+        if lower.hasPrefix("<?xml") || lower.hasPrefix("<odoo") || lower.hasPrefix("<openerp") {
+            return lower.contains("<odoo") || lower.contains("<openerp") ? .odoo : nil
+        }
+        if lower.hasPrefix("<!doctype html") || lower.hasPrefix("<html") || lower.hasPrefix("<") { return .html }
+        if start.hasPrefix("[") {
+            if start.contains("\"sobject\"") { return .salesforceTree }
+            if start.contains("\"doctype\"") { return .erpnext }
+            return nil
+        }
+        if start.hasPrefix("{") {
+            if start.contains("\"records\"") && start.contains("\"attributes\"") { return .salesforceTree }
+            let lines = start.split(separator: "\n")
+            if lines.count > 1 || (lines.first.map { $0.hasSuffix("}") } ?? false) { return .jsonLines }
+            return nil
+        }
+        if start.hasPrefix("---\n") || start.hasPrefix("---\r") || start.hasPrefix("# ") { return .markdown }
+        if head.contains("INSERT INTO ") || head.contains("CREATE TABLE ") || head.hasPrefix("-- ") { return .northwindSQL }
+        if let firstLine = start.split(separator: "\n").first, firstLine.contains(","), !firstLine.contains(". ") {
+            return .salesforceCSV
+        }
+        return .text
+    }
+}
