@@ -14,8 +14,10 @@ BENCH_OUT  ?= var/bench
 MODEL_DIR  ?= $(if $(OMNIFIN_MODEL_DIR),$(OMNIFIN_MODEL_DIR),$(CACHE)/models/all-MiniLM-L6-v2)
 # Debian packages the build and the tests need. The generic CBLAS interface links at build time (libblas-dev);
 # OpenBLAS (libopenblas0) answers behind libblas.so.3 at run time. SQLite is the embedded store (GRDB links the
-# system library); PostgreSQL's server runs a throwaway cluster on loopback for the tests.
-DEB_PACKAGES := libblas-dev liblapacke-dev libopenblas0 libsqlite3-dev postgresql curl
+# system library); PostgreSQL's server runs a throwaway cluster on loopback for the tests; PocketSphinx with its US English
+# model and eSpeak NG are the built-in speech tools (espeak-ng also makes the spoken questions of the voice tests).
+DEB_PACKAGES := libblas-dev liblapacke-dev libopenblas0 libsqlite3-dev postgresql curl \
+  libpocketsphinx-dev pocketsphinx-en-us libespeak-ng-dev espeak-ng
 
 .PHONY: help deps model build release run test bench bench-ann bench-embed peers-venv api-venv clean
 

@@ -39,6 +39,15 @@ let package = Package(
     targets: [
         // The generic CBLAS interface (Debian's libblas-dev); OpenBLAS answers behind libblas.so.3 at run time.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // PocketSphinx (speech in) and eSpeak NG (speech out) from Debian's -dev packages, behind a small C shim:
+        // PocketSphinx's configuration is variadic C, which Swift cannot call.
+        .target(
+            name: "CVoice",
+            cSettings: [
+                .unsafeFlags(["-I/usr/include/pocketsphinx", "-I/usr/include/x86_64-linux-gnu/sphinxbase", "-I/usr/include/sphinxbase"]),
+            ],
+            linkerSettings: [.linkedLibrary("pocketsphinx"), .linkedLibrary("sphinxbase"), .linkedLibrary("espeak-ng")]
+        ),
         .target(
             name: "Index",
             dependencies: ["CBLAS"],
@@ -79,6 +88,7 @@ let package = Package(
             dependencies: [
                 "Retrieval",
                 "Ingest",
+                "CVoice",
                 "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),

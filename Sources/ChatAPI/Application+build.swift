@@ -32,6 +32,9 @@ public struct ServerDependencies: Sendable {
     let configuration: ServerConfiguration
     let sealer: DataSealer
     let mailer: Mailer
+    /// The built-in speech tools, when their models are installed (Debian's pocketsphinx-en-us, espeak-ng-data).
+    let recognizer: SpeechRecognizer?
+    let synthesizer: SpeechSynthesizer?
     /// A valid hash (at the configured cost) of nothing anyone knows, checked when a login names no account.
     let decoyHash: String
     let logger: Logger
@@ -54,8 +57,14 @@ public struct ServerDependencies: Sendable {
         let mailer = Mailer(outbox: store, transport: transport, retryBase: configuration.mailRetryBase, logger: logger)
         try await PromptsController.seedDefaults(store)
         let decoy = try await PasswordHashing.hash(UUID().uuidString, cost: configuration.bcryptCost)
+        let recognizer = SpeechRecognizer.available ? SpeechRecognizer() : nil
+        let synthesizer = SpeechSynthesizer.available ? SpeechSynthesizer() : nil
+        if recognizer == nil || synthesizer == nil {
+            logger.warning("voice chat is off: install pocketsphinx-en-us and espeak-ng-data (make deps does)")
+        }
         return ServerDependencies(
-            store: store, bank: bank, configuration: configuration, sealer: sealer, mailer: mailer, decoyHash: decoy, logger: logger)
+            store: store, bank: bank, configuration: configuration, sealer: sealer, mailer: mailer, recognizer: recognizer, synthesizer: synthesizer,
+            decoyHash: decoy, logger: logger)
     }
 }
 
@@ -103,7 +112,11 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     protected.addRoutes(AuditController(store: store).endpoints, atPath: "admin/audit")
     let pipeline = ChatPipeline(
         store: store, bank: bank, sealer: dependencies.sealer, analytics: analytics, configuration: configuration.chat, logger: dependencies.logger)
-    protected.addRoutes(ChatController(pipeline: pipeline).endpoints, atPath: "chat")
+    protected.addRoutes(
+        ChatController(pipeline: pipeline, recognizer: dependencies.recognizer, synthesizer: dependencies.synthesizer).endpoints, atPath: "chat")
+    if let recognizer = dependencies.recognizer, let synthesizer = dependencies.synthesizer {
+        protected.addRoutes(VoiceController(pipeline: pipeline, recognizer: recognizer, synthesizer: synthesizer).endpoints, atPath: "chat")
+    }
     return router
 }
 
@@ -165,5 +178,10 @@ public func buildApplication(store: any OmnifinStore, bank: KnowledgeBank, confi
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Omnifin"), logger: logger)
     app.addServices(SnapshotOnShutdown(bank: bank, logger: logger))
     app.addServices(MailDispatcher(mailer: dependencies.mailer, interval: configuration.mailPollInterval))
+    if let recognizer = dependencies.recognizer {
+        app.addServices(
+            VoiceModelService(
+                bank: bank, recognizer: recognizer, directory: configuration.voiceModelDirectory, logger: logger, interval: configuration.voiceModelInterval))
+    }
     return app
 }

@@ -34,6 +34,10 @@ public struct ServerConfiguration: Sendable {
     public var tlsKeyPath: String?
     /// Where uploaded exports wait while their import job runs (`OMNIFIN_IMPORT_DIR`, default `var/imports`).
     public var importDirectory = "var/imports"
+    /// Where the speech recogniser's language model built from the knowledge bank is written.
+    public var voiceModelDirectory = "var/voice"
+    /// How often the knowledge bank is checked for changes that call for a new speech language model.
+    var voiceModelInterval: Duration = .seconds(30)
     /// How answers are made (the LLM API or the built-in answerer, budgets, the relevance threshold).
     public var chat: ChatConfiguration
 

@@ -8,6 +8,8 @@ import Storage
 /// `/api/chat/*`: ask (JSON or Server-Sent Events), history, feedback, status.
 struct ChatController {
     let pipeline: ChatPipeline
+    let recognizer: SpeechRecognizer?
+    let synthesizer: SpeechSynthesizer?
 
     struct MessageRequest: Decodable {
         var message: String
@@ -235,7 +237,9 @@ struct ChatController {
             index: .init(ready: true, documents: bank.documentCount, passages: bank.passageCount, vectors: bank.vectorCount),
             embedder: .init(name: bank.embedder.modelName, available: bank.modelMismatch == nil, detail: bank.modelMismatch),
             generator: .init(name: generator.name, available: reachable, detail: reachable ? nil : "the LLM API does not answer"),
-            stt: .init(name: "none", available: false, detail: "voice input is not available yet"),
-            tts: .init(name: "none", available: false, detail: "spoken answers are not available yet"))
+            stt: recognizer.map { .init(name: "pocketsphinx", available: true, detail: "language model: \(($0.languageModel as NSString).lastPathComponent)") }
+                ?? .init(name: "none", available: false, detail: "install pocketsphinx-en-us"),
+            tts: synthesizer.map { .init(name: "espeak-ng:\($0.voice)", available: true, detail: nil) }
+                ?? .init(name: "none", available: false, detail: "install espeak-ng-data"))
     }
 }

@@ -66,7 +66,9 @@ struct ExtractiveAnswerer: AnswerGenerator {
                 var sentence = String(decoding: utf16[range], as: UTF16.self).trimmingCharacters(in: .whitespaces)
                 if sentence.hasPrefix("#") {
                     heading = sentence.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)
-                    if heading.hasSuffix("?") { heading = "" }
+                    // A question heading (an FAQ entry) stays a candidate: it lends its score to the answer after it.
+                    if !heading.hasSuffix("?") { continue }
+                    heading = ""
                 }
                 // Markdown list bullets, heading marks and table pipes are layout, not words.
                 if sentence.hasPrefix("|") {

@@ -1,0 +1,102 @@
+#include "cvoice.h"
+
+#include <pocketsphinx.h>
+#include <espeak-ng/speak_lib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct omnifin_stt {
+    ps_decoder_t *decoder;
+    cmd_ln_t *config;
+};
+
+omnifin_stt *omnifin_stt_create(const char *hmm, const char *lm, const char *dict, const char *language_weight, char *error, size_t error_size) {
+    char *argv[] = {"-hmm", (char *)hmm, "-lm", (char *)lm, "-dict", (char *)dict, "-logfn", "/dev/null", "-lw", (char *)language_weight};
+    cmd_ln_t *config = cmd_ln_parse_r(NULL, ps_args(), 10, argv, 1);
+    if (config == NULL) {
+        snprintf(error, error_size, "PocketSphinx rejected its configuration (model %s, language model %s, dictionary %s)", hmm, lm, dict);
+        return NULL;
+    }
+    ps_decoder_t *decoder = ps_init(config);
+    if (decoder == NULL) {
+        cmd_ln_free_r(config);
+        snprintf(error, error_size, "PocketSphinx could not load the model %s with the language model %s", hmm, lm);
+        return NULL;
+    }
+    omnifin_stt *stt = malloc(sizeof(omnifin_stt));
+    stt->decoder = decoder;
+    stt->config = config;
+    return stt;
+}
+
+int omnifin_stt_decode(omnifin_stt *stt, const int16_t *samples, size_t count, char *out, size_t out_size, int32_t *score) {
+    if (out_size == 0) return -1;
+    out[0] = 0;
+    if (ps_start_utt(stt->decoder) < 0) return -1;
+    if (ps_process_raw(stt->decoder, samples, count, 0, 1) < 0) {
+        ps_end_utt(stt->decoder);
+        return -1;
+    }
+    if (ps_end_utt(stt->decoder) < 0) return -1;
+    int32 best = 0;
+    char const *hypothesis = ps_get_hyp(stt->decoder, &best);
+    if (score) *score = best;
+    if (hypothesis) {
+        strncpy(out, hypothesis, out_size - 1);
+        out[out_size - 1] = 0;
+    }
+    return 0;
+}
+
+void omnifin_stt_free(omnifin_stt *stt) {
+    if (stt == NULL) return;
+    ps_free(stt->decoder);
+    cmd_ln_free_r(stt->config);
+    free(stt);
+}
+
+static int16_t *tts_buffer = NULL;
+static long tts_count = 0;
+static long tts_capacity = 0;
+
+static int tts_collect(short *wav, int count, espeak_EVENT *events) {
+    (void)events;
+    if (wav == NULL || count <= 0) return 0;
+    if (tts_count + count > tts_capacity) {
+        long capacity = tts_capacity == 0 ? 65536 : tts_capacity * 2;
+        while (capacity < tts_count + count) capacity *= 2;
+        int16_t *grown = realloc(tts_buffer, (size_t)capacity * sizeof(int16_t));
+        if (grown == NULL) return 1;
+        tts_buffer = grown;
+        tts_capacity = capacity;
+    }
+    memcpy(tts_buffer + tts_count, wav, (size_t)count * sizeof(int16_t));
+    tts_count += count;
+    return 0;
+}
+
+int omnifin_tts_init(const char *data_path) {
+    int rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, 0);
+    if (rate <= 0) return -1;
+    espeak_SetSynthCallback(tts_collect);
+    return rate;
+}
+
+long omnifin_tts_synthesize(const char *text, const char *voice, int words_per_minute, int16_t **samples) {
+    tts_buffer = NULL;
+    tts_count = 0;
+    tts_capacity = 0;
+    if (espeak_SetVoiceByName(voice) != EE_OK) return -1;
+    espeak_SetParameter(espeakRATE, words_per_minute, 0);
+    if (espeak_Synth(text, strlen(text) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, NULL) != EE_OK) return -1;
+    espeak_Synchronize();
+    *samples = tts_buffer;
+    long count = tts_count;
+    tts_buffer = NULL;
+    tts_count = 0;
+    tts_capacity = 0;
+    return count;
+}
+
+void omnifin_tts_free(int16_t *samples) { free(samples); }

@@ -1,0 +1,30 @@
+#ifndef OMNIFIN_CVOICE_H
+#define OMNIFIN_CVOICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// One PocketSphinx decoder (not thread-safe: use one per thread).
+typedef struct omnifin_stt omnifin_stt;
+
+/// Loads the acoustic model folder, a language model (ARPA text or binary) and a pronunciation dictionary, with
+/// the language model's weight against the acoustic scores (PocketSphinx's -lw, 6.5 by default).
+/// Returns NULL on failure, with a message in `error`.
+omnifin_stt *omnifin_stt_create(const char *hmm, const char *lm, const char *dict, const char *language_weight, char *error, size_t error_size);
+
+/// Decodes one utterance of 16 kHz mono 16-bit samples into `out` (UTF-8, NUL-terminated).
+/// Returns 0 on success, -1 on failure; `score` receives the path score (larger is better).
+int omnifin_stt_decode(omnifin_stt *stt, const int16_t *samples, size_t count, char *out, size_t out_size, int32_t *score);
+
+void omnifin_stt_free(omnifin_stt *stt);
+
+/// Initialises eSpeak NG for synchronous synthesis; returns its sample rate, or -1.
+int omnifin_tts_init(const char *data_path);
+
+/// Synthesises UTF-8 text with a voice ("en-us") at `words_per_minute`; returns the number of 16-bit samples
+/// written to a new buffer in `samples` (free it with omnifin_tts_free), or -1. Not thread-safe: one call at a time.
+long omnifin_tts_synthesize(const char *text, const char *voice, int words_per_minute, int16_t **samples);
+
+void omnifin_tts_free(int16_t *samples);
+
+#endif

@@ -1,0 +1,179 @@
+import CVoice
+import Foundation
+import Logging
+import NIOPosix
+import Synchronization
+
+/// The built-in recogniser: PocketSphinx with the stock US English acoustic model and a language model built from
+/// the knowledge bank. Decoders are not thread-safe, so a small pool lends one per request; a new language model
+/// replaces the pool's decoders as they come back.
+final class SpeechRecognizer: Sendable {
+    /// A decoder owned by one request at a time (the pool hands it out exclusively), so it may cross threads.
+    struct Decoder: @unchecked Sendable {
+        let pointer: OpaquePointer
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static let modelDirectory = "/usr/share/pocketsphinx/model/en-us"
+    /// How much the language model counts against the acoustic model (PocketSphinx's -lw; its default is 6.5).
+    /// 14 first heard "what is the approval for invoices" where 6.5 heard "what is the group only for invoices"
+    /// (eSpeak NG speech, demo documents); `omnifin bench voice` is where it gets calibrated.
+    static let languageWeight = "14"
+    var acousticModel: String { Self.modelDirectory + "/en-us" }
+    var dictionary: String { Self.modelDirectory + "/cmudict-en-us.dict" }
+
+    private struct State {
+        var languageModel: String
+        var version = 0
+        var idle: [(decoder: Decoder, version: Int)] = []
+        var lent = 0
+    }
+
+    private let state: Mutex<State>
+    let maximumDecoders: Int
+
+    /// - Parameter languageModel: an ARPA or binary model; the stock `en-us.lm.bin` until the bank's is built.
+    init(languageModel: String = SpeechRecognizer.modelDirectory + "/en-us.lm.bin", maximumDecoders: Int = 2) {
+        state = Mutex(State(languageModel: languageModel))
+        self.maximumDecoders = maximumDecoders
+    }
+
+    deinit {
+        state.withLock { state in for entry in state.idle { omnifin_stt_free(entry.decoder.pointer) } }
+    }
+
+    static var available: Bool { FileManager.default.fileExists(atPath: modelDirectory + "/en-us/mdef") }
+
+    var languageModel: String { state.withLock { $0.languageModel } }
+
+    /// Uses `path` for every decoder made from now on.
+    func replaceLanguageModel(_ path: String) {
+        let stale = state.withLock { state -> [Decoder] in
+            state.languageModel = path
+            state.version += 1
+            defer { state.idle = [] }
+            return state.idle.map(\.decoder)
+        }
+        for decoder in stale { omnifin_stt_free(decoder.pointer) }
+    }
+
+    /// The words heard in 16 kHz mono audio.
+    func transcribe(_ samples: [Int16]) async throws -> String {
+        let (decoder, version) = try await borrow()
+        var text: String
+        do {
+            text = try await NIOThreadPool.singleton.runIfActive {
+                var buffer = [CChar](repeating: 0, count: 4096)
+                var score: Int32 = 0
+                let status = samples.withUnsafeBufferPointer { pointer in
+                    omnifin_stt_decode(decoder.pointer, pointer.baseAddress, pointer.count, &buffer, buffer.count, &score)
+                }
+                guard status == 0 else { throw Failure(description: "PocketSphinx could not decode the audio") }
+                return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            }
+        } catch {
+            giveBack(decoder, version: version)
+            throw error
+        }
+        giveBack(decoder, version: version)
+        text = text.replacingOccurrences(of: "<sil>", with: "").split(separator: " ").joined(separator: " ")
+        return text
+    }
+
+    private func borrow() async throws -> (Decoder, Int) {
+        while true {
+            enum Next { case ready(Decoder, Int), make(String, Int), wait }
+            let next = state.withLock { state -> Next in
+                if let entry = state.idle.popLast() {
+                    state.lent += 1
+                    return .ready(entry.decoder, entry.version)
+                }
+                if state.lent < maximumDecoders {
+                    state.lent += 1
+                    return .make(state.languageModel, state.version)
+                }
+                return .wait
+            }
+            switch next {
+            case .ready(let decoder, let version): return (decoder, version)
+            case .make(let model, let version):
+                let hmm = acousticModel
+                let dict = dictionary
+                let weight = ProcessInfo.processInfo.environment["OMNIFIN_STT_LANGUAGE_WEIGHT"] ?? Self.languageWeight
+                do {
+                    let decoder = try await NIOThreadPool.singleton.runIfActive { () throws -> Decoder in
+                        var error = [CChar](repeating: 0, count: 512)
+                        guard let decoder = omnifin_stt_create(hmm, model, dict, weight, &error, error.count) else {
+                            throw Failure(description: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+                        }
+                        return Decoder(pointer: decoder)
+                    }
+                    return (decoder, version)
+                } catch {
+                    state.withLock { $0.lent -= 1 }
+                    throw error
+                }
+            case .wait:
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    private func giveBack(_ decoder: Decoder, version: Int) {
+        let stale = state.withLock { state -> Bool in
+            state.lent -= 1
+            guard version == state.version else { return true }
+            state.idle.append((decoder, version))
+            return false
+        }
+        if stale { omnifin_stt_free(decoder.pointer) }
+    }
+}
+
+/// The built-in voice: eSpeak NG, one synthesis at a time (its state is global).
+final class SpeechSynthesizer: Sendable {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private static let lock = Mutex<Int?>(nil)
+    let voice: String
+    let wordsPerMinute: Int
+
+    init(voice: String = "en-us", wordsPerMinute: Int = 165) {
+        self.voice = voice
+        self.wordsPerMinute = wordsPerMinute
+    }
+
+    static var available: Bool { FileManager.default.fileExists(atPath: "/usr/lib/x86_64-linux-gnu/espeak-ng-data") || FileManager.default.fileExists(atPath: "/usr/share/espeak-ng-data") }
+
+    /// Speech for `text` as 16-bit mono samples at the synthesiser's rate. Citation markers are not read aloud.
+    func speak(_ text: String) async throws -> WAVAudio {
+        let spoken = Self.speakable(text)
+        let voice = voice
+        let rate = wordsPerMinute
+        return try await NIOThreadPool.singleton.runIfActive {
+            try Self.lock.withLock { sampleRate in
+                if sampleRate == nil {
+                    let rate = omnifin_tts_init(nil)
+                    guard rate > 0 else { throw Failure(description: "eSpeak NG did not start (is espeak-ng-data installed?)") }
+                    sampleRate = Int(rate)
+                }
+                var pointer: UnsafeMutablePointer<Int16>?
+                let count = omnifin_tts_synthesize(spoken, voice, Int32(rate), &pointer)
+                guard count >= 0 else { throw Failure(description: "eSpeak NG could not speak with the voice \(voice)") }
+                defer { omnifin_tts_free(pointer) }
+                let samples = pointer.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
+                return WAVAudio(sampleRate: sampleRate ?? 22_050, samples: samples)
+            }
+        }
+    }
+
+    /// The text without `[n]` markers and Markdown marks.
+    static func speakable(_ text: String) -> String {
+        text.replacing(/\s*\[\d+(?:,\s*\d+)*\]/, with: "").replacingOccurrences(of: "**", with: "").replacingOccurrences(of: "#", with: "")
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import Retrieval
+import ServiceLifecycle
+import Storage
+
+/// `POST /api/chat/voice`: a recorded question in, a spoken grounded answer out, through the same pipeline as
+/// text chat.
+struct VoiceController {
+    let pipeline: ChatPipeline
+    let recognizer: SpeechRecognizer
+    let synthesizer: SpeechSynthesizer
+    static let maximumSeconds = 60.0
+    static let maximumBytes = 10 * 1024 * 1024
+
+    struct Audio: Encodable {
+        var mime: String
+        var base64: String
+    }
+
+    struct Timings: Encodable {
+        var sttMs: Double
+        var retrievalMs: Double
+        var generationMs: Double
+        var ttsMs: Double
+    }
+
+    struct VoiceResponse: ResponseEncodable {
+        var conversationId: String
+        var messageId: String
+        var transcript: String
+        var answer: String
+        var citations: [CitationView]
+        var grounded: Bool
+        var generator: String
+        var audio: Audio
+        var timings: Timings
+    }
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.post("voice", use: voice)
+        return routes
+    }
+
+    static let accepted = "send the recording as the body with Content-Type: audio/wav (PCM, 8/16/24-bit, mono or stereo), or as multipart/form-data with the field audio"
+
+    func voice(request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        let body = try await request.body.collect(upTo: Self.maximumBytes)
+        var wav: [UInt8]
+        var conversation = request.uri.queryParameters.get("conversation_id").flatMap { $0.isEmpty ? nil : $0 }
+        if type.hasPrefix("audio/wav") || type.hasPrefix("audio/x-wav") || type.hasPrefix("audio/wave") || type.hasPrefix("audio/vnd.wave") {
+            wav = Array(body.readableBytesView)
+        } else if type.hasPrefix("multipart/form-data") {
+            guard let boundary = MultipartForm.boundary(type) else { throw APIError(.badRequest, code: "invalid_request", "the multipart body has no boundary") }
+            let parts = MultipartForm.parts(Array(body.readableBytesView), boundary: boundary)
+            guard let audio = parts["audio"] else { throw APIError.badRequest("the form has no field audio", field: "audio") }
+            wav = audio
+            if let id = parts["conversation_id"].map({ String(decoding: $0, as: UTF8.self) }), !id.isEmpty { conversation = id }
+        } else {
+            throw APIError(.unsupportedMediaType, code: "unsupported_audio", Self.accepted)
+        }
+        let audio: WAVAudio
+        do {
+            audio = try WAVAudio.decode(wav)
+        } catch {
+            throw APIError(error.unsupported ? .unsupportedMediaType : .unprocessableContent, code: "unsupported_audio", error.description + "; " + Self.accepted)
+        }
+        guard audio.seconds >= 0.3 else { throw APIError(.unprocessableContent, code: "audio_too_short", "the recording is shorter than 0.3 s") }
+        guard audio.seconds <= Self.maximumSeconds else {
+            throw APIError(.unprocessableContent, code: "audio_too_long", "the recording is \(Int(audio.seconds)) s; at most \(Int(Self.maximumSeconds)) s")
+        }
+        let sttStart = ContinuousClock.now
+        let transcript: String
+        do {
+            transcript = try await recognizer.transcribe(audio.resampled(to: 16_000).samples)
+        } catch {
+            throw APIError(.serviceUnavailable, code: "stt_unavailable", "speech recognition failed: \(error)")
+        }
+        let sttMilliseconds = (ContinuousClock.now - sttStart).inSeconds * 1000
+        guard !transcript.isEmpty else {
+            throw APIError(.unprocessableContent, code: "no_speech", "no speech was recognised in the recording; speak closer to the microphone")
+        }
+        let turn = try await pipeline.prepare(question: transcript, conversationID: conversation, caller: caller, voice: true)
+        let (stream, generator) = pipeline.generate(turn)
+        var answer = ""
+        do {
+            for try await token in stream { answer += token }
+        } catch let error as GenerationError {
+            throw ChatController.apiError(error)
+        }
+        let result = try await pipeline.finish(turn, answer: answer, generator: generator.name, caller: caller)
+        let ttsStart = ContinuousClock.now
+        let speech: WAVAudio
+        do {
+            speech = try await synthesizer.speak(result.answer)
+        } catch {
+            throw APIError(.serviceUnavailable, code: "tts_unavailable", "speech synthesis failed: \(error)")
+        }
+        let ttsMilliseconds = (ContinuousClock.now - ttsStart).inSeconds * 1000
+        let bytes = speech.encoded()
+        if request.headers[.accept]?.contains("audio/wav") == true {
+            var headers = HTTPFields()
+            headers[.contentType] = "audio/wav"
+            func header(_ name: String, _ value: String) {
+                headers[HTTPField.Name(name)!] = value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? ""
+            }
+            header("X-Omnifin-Transcript", transcript)
+            header("X-Omnifin-Answer", result.answer)
+            header("X-Omnifin-Conversation-Id", result.conversationID)
+            header("X-Omnifin-Message-Id", result.messageID)
+            headers[HTTPField.Name("X-Omnifin-Grounded")!] = result.grounded ? "true" : "false"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        return try VoiceResponse(
+            conversationId: result.conversationID, messageId: result.messageID, transcript: transcript, answer: result.answer, citations: result.citations,
+            grounded: result.grounded, generator: result.generator, audio: Audio(mime: "audio/wav", base64: Data(bytes).base64EncodedString()),
+            timings: Timings(
+                sttMs: sttMilliseconds.rounded(), retrievalMs: result.retrievalMilliseconds.rounded(), generationMs: result.generationMilliseconds.rounded(),
+                ttsMs: ttsMilliseconds.rounded())
+        ).response(from: request, context: context)
+    }
+}
+
+/// A minimal multipart/form-data reader: the fields by name, their bytes as sent.
+enum MultipartForm {
+    static func boundary(_ contentType: String) -> String? {
+        guard let range = contentType.range(of: "boundary=") else { return nil }
+        let value = contentType[range.upperBound...].prefix { $0 != ";" }.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+        return value.isEmpty ? nil : value
+    }
+
+    static func parts(_ body: [UInt8], boundary: String) -> [String: [UInt8]] {
+        let delimiter = Array(("--" + boundary).utf8)
+        var result: [String: [UInt8]] = [:]
+        var starts: [Int] = []
+        var index = 0
+        while index + delimiter.count <= body.count {
+            if body[index] == delimiter[0], Array(body[index..<index + delimiter.count]) == delimiter {
+                starts.append(index)
+                index += delimiter.count
+            } else {
+                index += 1
+            }
+        }
+        for (position, start) in starts.enumerated() where position + 1 < starts.count {
+            var part = Array(body[(start + delimiter.count)..<starts[position + 1]])
+            if part.starts(with: [13, 10]) { part.removeFirst(2) }
+            if part.suffix(2) == [13, 10] { part.removeLast(2) }
+            guard let split = (0..<max(0, part.count - 3)).first(where: { part[$0] == 13 && part[$0 + 1] == 10 && part[$0 + 2] == 13 && part[$0 + 3] == 10 }) else {
+                continue
+            }
+            let headers = String(decoding: part[..<split], as: UTF8.self)
+            guard let nameRange = headers.range(of: "name=\"") else { continue }
+            let name = String(headers[nameRange.upperBound...].prefix { $0 != "\"" })
+            result[name] = Array(part[(split + 4)...])
+        }
+        return result
+    }
+}
+
+/// Keeps the recogniser's language model in step with the knowledge bank: built at start and rebuilt in the
+/// background when the bank's generation moves.
+struct VoiceModelService: Service {
+    let bank: KnowledgeBank
+    let recognizer: SpeechRecognizer
+    let directory: String
+    let logger: Logger
+    var interval: Duration = .seconds(30)
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            var built: Int64 = -1
+            while !Task.isCancelled {
+                if bank.generation != built {
+                    built = bank.generation
+                    await rebuild()
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    /// Writes a new ARPA model from every document's title and body and hands it to the recogniser.
+    func rebuild() async {
+        do {
+            let started = ContinuousClock.now
+            var texts: [String] = []
+            var cursor: String?
+            while true {
+                let page = try await bank.store.documents(after: cursor, limit: 500, source: nil)
+                texts += page.map { $0.title + "\n" + $0.body }
+                guard let last = page.last, page.count == 500 else { break }
+                cursor = last.id
+            }
+            let dictionary = recognizer.dictionary
+            let corpus = texts
+            // Counting n-grams is CPU work: off the cooperative pool.
+            let model = try await NIOThreadPool.singleton.runIfActive {
+                LanguageModelBuilder.arpa(texts: corpus, vocabulary: LanguageModelBuilder.dictionaryWords(dictionary))
+            }
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let path = (directory as NSString).appendingPathComponent("knowledge-\(bank.generation).lm")
+            try model.write(toFile: path, atomically: true, encoding: .utf8)
+            let previous = recognizer.languageModel
+            recognizer.replaceLanguageModel(path)
+            // A decoder may still be loading the previous model: keep it, drop the older ones.
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix("knowledge-") {
+                let file = (directory as NSString).appendingPathComponent(name)
+                if file != path && file != previous { try? FileManager.default.removeItem(atPath: file) }
+            }
+            logger.info("speech language model rebuilt from \(texts.count) documents in \(Int((ContinuousClock.now - started).inSeconds * 1000)) ms")
+        } catch {
+            logger.error("rebuilding the speech language model failed (the previous one stays): \(error)")
+        }
+    }
+}

@@ -1,0 +1,157 @@
+@testable import ChatAPI
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Ingest
+import NIOCore
+import Retrieval
+import Storage
+import StoreTesting
+import Testing
+
+/// Speech made by eSpeak NG's command-line tool (Debian's espeak-ng), as a user's recording.
+enum SpokenQuestion {
+    static func wav(_ text: String, in directory: URL, rate: Int = 150) throws -> [UInt8] {
+        let path = directory.appendingPathComponent(UUID().uuidString + ".wav").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/espeak-ng")
+        process.arguments = ["-v", "en-us", "-s", "\(rate)", "-w", path, text]
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "espeak-ng is missing: make test installs it")
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+}
+
+@Suite("WAV audio")
+struct WAVAudioTests {
+    static func wav(bits: Int, channels: Int, rate: Int, frames: [Double], format: Int = 1) -> [UInt8] {
+        var data: [UInt8] = []
+        for value in frames {
+            for _ in 0..<channels {
+                switch bits {
+                case 8: data.append(UInt8(clamping: Int(value * 127) + 128))
+                case 16: withUnsafeBytes(of: Int16(value * 32767).littleEndian) { data += $0 }
+                default:
+                    let raw = Int32(value * 8_388_607)
+                    withUnsafeBytes(of: raw.littleEndian) { data += $0.prefix(3) }
+                }
+            }
+        }
+        var out = Array("RIFF".utf8)
+        withUnsafeBytes(of: UInt32(36 + data.count).littleEndian) { out += $0 }
+        out += Array("WAVEfmt ".utf8)
+        withUnsafeBytes(of: UInt32(16).littleEndian) { out += $0 }
+        withUnsafeBytes(of: UInt16(format).littleEndian) { out += $0 }
+        withUnsafeBytes(of: UInt16(channels).littleEndian) { out += $0 }
+        withUnsafeBytes(of: UInt32(rate).littleEndian) { out += $0 }
+        withUnsafeBytes(of: UInt32(rate * channels * bits / 8).littleEndian) { out += $0 }
+        withUnsafeBytes(of: UInt16(channels * bits / 8).littleEndian) { out += $0 }
+        withUnsafeBytes(of: UInt16(bits).littleEndian) { out += $0 }
+        out += Array("data".utf8)
+        withUnsafeBytes(of: UInt32(data.count).littleEndian) { out += $0 }
+        return out + data
+    }
+
+    @Test("8, 16 and 24-bit, mono and stereo decode to the same mono signal; resampling keeps the duration; encoding round-trips")
+    func formats() throws {
+        let frames = (0..<4_410).map { sin(Double($0) * 2 * .pi * 440 / 44_100) * 0.5 }
+        let reference = try WAVAudio.decode(Self.wav(bits: 16, channels: 1, rate: 44_100, frames: frames))
+        for (bits, channels) in [(8, 1), (16, 2), (24, 1), (24, 2)] {
+            let decoded = try WAVAudio.decode(Self.wav(bits: bits, channels: channels, rate: 44_100, frames: frames))
+            #expect(decoded.samples.count == reference.samples.count && decoded.sampleRate == 44_100)
+            let error = zip(decoded.samples, reference.samples).map { abs(Int($0) - Int($1)) }.max() ?? 0
+            #expect(error <= (bits == 8 ? 400 : 2), "\(bits)-bit \(channels) channels differ by \(error)")
+        }
+        let resampled = reference.resampled(to: 16_000)
+        #expect(resampled.sampleRate == 16_000 && abs(resampled.seconds - reference.seconds) < 0.001)
+        #expect(try WAVAudio.decode(resampled.encoded()) == resampled)
+        do {
+            _ = try WAVAudio.decode(Self.wav(bits: 16, channels: 1, rate: 8_000, frames: frames, format: 7))
+            Issue.record("a μ-law WAV was accepted")
+        } catch { #expect(error.unsupported) }
+        do {
+            _ = try WAVAudio.decode(Array("hello".utf8))
+            Issue.record("text was accepted as WAV")
+        } catch { #expect(error.unsupported) }
+        #expect(SpeechSynthesizer.speakable("The limit is 10,000 EUR [1]. The CFO signs [2, 3].") == "The limit is 10,000 EUR. The CFO signs.")
+    }
+}
+
+@Suite("Voice chat", .serialized)
+struct VoiceTests {
+    @Test("a spoken question is transcribed with the knowledge bank's language model, answered with citations and spoken back")
+    func spokenTurn() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-voice-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await APIHarness.withAPI(.sqlite, configure: { $0.voiceModelDirectory = directory.appendingPathComponent("lm").path; $0.voiceModelInterval = .milliseconds(200) }) { api in
+            let admin = try await api.signUp("root@example.com")
+            // Three documents of the demo knowledge bank.
+            let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("corpora")
+            for name in ["invoice-approval.md", "expense-policy.md", "travel-expenses.md"] {
+                let document = try MarkdownReader.document(try String(contentsOf: corpus.appendingPathComponent(name), encoding: .utf8), name: name, source: "corpora")
+                let body = try JSONSerialization.data(withJSONObject: ["title": document.title, "body": document.body])
+                #expect(try await api.request(.post, "/api/knowledge", token: admin, json: String(decoding: body, as: UTF8.self)).status == .created)
+            }
+            // The language model follows the knowledge bank.
+            var detail = ""
+            for _ in 0..<100 {
+                let status = try await api.request(.get, "/api/chat/status", token: admin)
+                detail = ((status.body["stt"] as? [String: Any])?["detail"] as? String) ?? ""
+                let generation = try await api.store.knowledgeGeneration()
+                if detail.contains("knowledge-\(generation).lm") { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(detail.contains("knowledge-"), "\(detail)")
+
+            let question = try SpokenQuestion.wav("what is the approval limit for invoices", in: directory)
+            let answer = try await api.client.execute(
+                uri: "/api/chat/voice", method: .post, headers: [.authorization: "Bearer \(admin)", .contentType: "audio/wav"],
+                body: ByteBuffer(bytes: question)
+            ) { response in (response.status, (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] ?? [:]) }
+            #expect(answer.0 == .ok, "\(answer.1)")
+            let transcript = try #require(answer.1["transcript"] as? String)
+            // Measured: "what is the approval for invoices" or "what is the rule for invoices" (WER 0.14–0.29); the stock model hears
+            // "what is the approval explore you" (0.43). The 0.25 target of the voice benchmark is not reached yet.
+            #expect(WordErrorRate.of(transcript, reference: "what is the approval limit for invoices") <= 0.3, "heard: \(transcript)")
+            let cited = ((answer.1["citations"] as? [[String: Any]]) ?? []).compactMap { $0["title"] as? String }
+            #expect(answer.1["grounded"] as? Bool == true && cited.contains("Invoice approval policy"), "heard \(transcript), answered \(answer.1["answer"] ?? "")")
+            let audio = try #require((answer.1["audio"] as? [String: Any])?["base64"] as? String)
+            let spoken = try WAVAudio.decode([UInt8](try #require(Data(base64Encoded: audio))))
+            #expect(spoken.seconds > 1)
+            let timings = try #require(answer.1["timings"] as? [String: Any])
+            #expect(timings["stt_ms"] != nil && timings["tts_ms"] != nil)
+            // The turn is in the conversation like a text turn, the transcript sealed.
+            let conversation = try #require(answer.1["conversation_id"] as? String)
+            let history = try await api.request(.get, "/api/chat/history?conversation_id=\(conversation)", token: admin)
+            #expect(((history.body["messages"] as? [[String: Any]]) ?? []).first?["content"] as? String == transcript)
+
+            // Multipart with the conversation, and the WAV itself as the answer.
+            let boundary = "omnifin-test-boundary"
+            var form = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"conversation_id\"\r\n\r\n\(conversation)\r\n".utf8)
+            form += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"q.wav\"\r\nContent-Type: audio/wav\r\n\r\n".utf8)
+            form += try SpokenQuestion.wav("how do i submit an expense report", in: directory)
+            form += Array("\r\n--\(boundary)--\r\n".utf8)
+            let wavAnswer = try await api.client.execute(
+                uri: "/api/chat/voice", method: .post,
+                headers: [.authorization: "Bearer \(admin)", .contentType: "multipart/form-data; boundary=\(boundary)", .accept: "audio/wav"],
+                body: ByteBuffer(bytes: form)
+            ) { response in (response.status, response.headers, [UInt8](response.body.readableBytesView)) }
+            #expect(wavAnswer.0 == .ok && wavAnswer.1[.contentType] == "audio/wav" && wavAnswer.2.starts(with: Array("RIFF".utf8)), "\(String(decoding: wavAnswer.2.prefix(300), as: UTF8.self))")
+            #expect(wavAnswer.1[HTTPField.Name("X-Omnifin-Conversation-Id")!] == conversation)
+            let heard = wavAnswer.1[HTTPField.Name("X-Omnifin-Transcript")!]?.removingPercentEncoding ?? ""
+            #expect(WordErrorRate.of(heard, reference: "how do i submit an expense report") <= 0.3, "heard: \(heard)")
+
+            // What is not a usable recording gets 415 or 422 with what is accepted.
+            let text = try await api.request(.post, "/api/chat/voice", token: admin, json: #"{"message": "hi"}"#)
+            #expect(text.status == .unsupportedMediaType && ((text.body["error"] as? [String: Any])?["message"] as? String)?.contains("audio/wav") == true)
+            let short = WAVAudio(sampleRate: 16_000, samples: [Int16](repeating: 0, count: 800)).encoded()
+            let tooShort = try await api.client.execute(
+                uri: "/api/chat/voice", method: .post, headers: [.authorization: "Bearer \(admin)", .contentType: "audio/wav"], body: ByteBuffer(bytes: short)
+            ) { $0.status }
+            #expect(tooShort == .unprocessableContent)
+        }
+    }
+}
