@@ -44,19 +44,7 @@ struct IngestCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "omnifin.ingest")
         logger.logLevel = .warning
-        let store: any OmnifinStore
-        let embedder: any Embedder
-        do {
-            store = try await StoreFactory.open(url: bank.databaseURL, logger: logger)
-            embedder = try EmbedderConfiguration.fromEnvironment()
-        } catch let error as StoreError {
-            throw ValidationError(error.message)
-        } catch let error as EmbeddingError {
-            throw ValidationError(error.message)
-        }
-        let (knowledge, _) = try await KnowledgeBank.open(
-            store: store, embedder: embedder, chunker: KnowledgeBank.defaultChunker(for: embedder),
-            configuration: .init(snapshotPath: bank.snapshotPath), logger: logger)
+        let (store, knowledge, _) = try await bank.open(logger: logger)
         var options = IngestPipeline.Options(source: source, format: IngestFormat(rawValue: format), prune: prune)
         options.type = type
         options.batchSize = batch

@@ -17,6 +17,24 @@ struct KnowledgeBankOptions: ParsableArguments {
     var snapshotPath: String {
         snapshot ?? ProcessInfo.processInfo.environment["OMNIFIN_INDEX_SNAPSHOT"].flatMap { $0.isEmpty ? nil : $0 } ?? "var/index.hnsw"
     }
+
+    /// Opens the store and the knowledge bank over it with the configured embedder; bad settings become usage errors.
+    func open(logger: Logger) async throws -> (store: any OmnifinStore, bank: KnowledgeBank, report: OpenReport) {
+        let store: any OmnifinStore
+        let embedder: any Embedder
+        do {
+            store = try await StoreFactory.open(url: databaseURL, logger: logger)
+            embedder = try EmbedderConfiguration.fromEnvironment()
+        } catch let error as StoreError {
+            throw ValidationError(error.message)
+        } catch let error as EmbeddingError {
+            throw ValidationError(error.message)
+        }
+        let (bank, report) = try await KnowledgeBank.open(
+            store: store, embedder: embedder, chunker: KnowledgeBank.defaultChunker(for: embedder),
+            configuration: .init(snapshotPath: snapshotPath), logger: logger)
+        return (store, bank, report)
+    }
 }
 
 struct Reindex: AsyncParsableCommand {
@@ -34,25 +52,13 @@ struct Reindex: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "omnifin.reindex")
         logger.logLevel = .warning
-        let store: any KnowledgeStore
-        let embedder: any Embedder
-        do {
-            store = try await StoreFactory.open(url: bank.databaseURL, logger: logger)
-            embedder = try EmbedderConfiguration.fromEnvironment()
-        } catch let error as StoreError {
-            throw ValidationError(error.message)
-        } catch let error as EmbeddingError {
-            throw ValidationError(error.message)
-        }
-        let (knowledge, opened) = try await KnowledgeBank.open(
-            store: store, embedder: embedder, chunker: KnowledgeBank.defaultChunker(for: embedder),
-            configuration: .init(snapshotPath: bank.snapshotPath), logger: logger)
+        let (store, knowledge, opened) = try await bank.open(logger: logger)
         FileHandle.standardError.write(Data("opened \(store.location): \(opened)\n".utf8))
         let (passages, report) = try await knowledge.reindex { done, total in
             FileHandle.standardError.write(Data("\r  \(done)/\(total) documents".utf8))
         }
         try await knowledge.saveSnapshot()
         await store.close()
-        print("re-embedded \(passages) passages with \(embedder.modelName); \(report)")
+        print("re-embedded \(passages) passages with \(knowledge.embedder.modelName); \(report)")
     }
 }
