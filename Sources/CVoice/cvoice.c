@@ -2,9 +2,17 @@
 
 #include <pocketsphinx.h>
 #include <espeak-ng/speak_lib.h>
+#include <err.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
+
+/* PocketSphinx logs through one process-wide file pointer; `-logfn` per decoder would close it under another
+   decoder's feet. Logging is switched off once, for all of them. */
+static void quiet(void) { err_set_logfp(NULL); }
 
 struct omnifin_stt {
     ps_decoder_t *decoder;
@@ -12,8 +20,9 @@ struct omnifin_stt {
 };
 
 omnifin_stt *omnifin_stt_create(const char *hmm, const char *lm, const char *dict, const char *language_weight, char *error, size_t error_size) {
-    char *argv[] = {"-hmm", (char *)hmm, "-lm", (char *)lm, "-dict", (char *)dict, "-logfn", "/dev/null", "-lw", (char *)language_weight};
-    cmd_ln_t *config = cmd_ln_parse_r(NULL, ps_args(), 10, argv, 1);
+    pthread_once(&quiet_once, quiet);
+    char *argv[] = {"-hmm", (char *)hmm, "-lm", (char *)lm, "-dict", (char *)dict, "-lw", (char *)language_weight};
+    cmd_ln_t *config = cmd_ln_parse_r(NULL, ps_args(), 8, argv, 1);
     if (config == NULL) {
         snprintf(error, error_size, "PocketSphinx rejected its configuration (model %s, language model %s, dictionary %s)", hmm, lm, dict);
         return NULL;
