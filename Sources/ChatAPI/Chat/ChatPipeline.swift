@@ -120,7 +120,9 @@ struct ChatPipeline: Sendable {
         self.sealer = sealer
         self.analytics = analytics
         self.configuration = configuration
-        self.builtin = ExtractiveAnswerer(embedder: bank.embedder)
+        // Passage sentences never change: their vectors are kept (50,000 sentences, about 80 MB at 384 dimensions),
+        // so an answer embeds only the question and sentences it has not seen before.
+        self.builtin = ExtractiveAnswerer(embedder: CachedEmbedder(bank.embedder, cache: EmbeddingCache(capacity: 50_000)))
         self.llm = configuration.llm.flatMap { api in configuration.chatModel.map { OpenAIChatGenerator(configuration: api, model: $0) } }
         self.logger = logger
     }
