@@ -178,8 +178,9 @@ struct VoiceModelService: Service {
         try? await cancelWhenGracefulShutdown {
             var built: Int64 = -1
             while !Task.isCancelled {
-                if bank.generation != built {
-                    built = bank.generation
+                let generation = bank.generation
+                if generation != built {
+                    built = generation
                     await rebuild()
                 }
                 try await Task.sleep(for: interval)
@@ -191,6 +192,8 @@ struct VoiceModelService: Service {
     func rebuild() async {
         do {
             let started = ContinuousClock.now
+            // The generation before reading: the file is named after what it is known to contain at least.
+            let generation = bank.generation
             var texts: [String] = []
             var cursor: String?
             while true {
@@ -206,7 +209,7 @@ struct VoiceModelService: Service {
                 LanguageModelBuilder.arpa(texts: corpus, vocabulary: LanguageModelBuilder.dictionaryWords(dictionary))
             }
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let path = (directory as NSString).appendingPathComponent("knowledge-\(bank.generation).lm")
+            let path = (directory as NSString).appendingPathComponent("knowledge-\(generation).lm")
             try model.write(toFile: path, atomically: true, encoding: .utf8)
             let previous = recognizer.languageModel
             recognizer.replaceLanguageModel(path)
