@@ -76,7 +76,6 @@ struct ImportController {
                 .unsupportedMediaType, code: "unknown_format",
                 "the format cannot be told from the content; send ?format= (\(IngestFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        options.jobID = id
         options.createdBy = caller.user.id
         // The job row exists before the answer, so GET finds it at once.
         let now = Date()
@@ -84,16 +83,13 @@ struct ImportController {
             IngestJobRecord(
                 id: id, source: options.source ?? "import", format: options.format?.rawValue ?? "auto", input: path, status: "queued",
                 createdBy: caller.user.id, createdAt: now, updatedAt: now))
-        options.jobID = nil
         let pipeline = IngestPipeline(bank: bank, jobs: jobs)
         let logger = logger
         let jobs = jobs
         let runOptions = options
         Task {
             do {
-                var options = runOptions
-                options.jobID = id
-                let summary = try await pipeline.run(paths: [path], options: options, existingJob: id)
+                let summary = try await pipeline.run(paths: [path], options: runOptions, existingJob: id)
                 logger.info("import \(id): \(summary.created) created, \(summary.updated) updated, \(summary.skipped) skipped")
                 try? FileManager.default.removeItem(atPath: path)
             } catch {

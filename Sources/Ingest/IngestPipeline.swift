@@ -47,8 +47,6 @@ public struct IngestPipeline: Sendable {
         public var batchSize = 64
         public var createdBy: String?
         public var access: AccessList = .everyone
-        /// The id of a new job (the HTTP import answers with it before the work starts).
-        public var jobID: String?
 
         public init(source: String? = nil, format: IngestFormat? = nil, prune: Bool = false) {
             self.source = source
@@ -87,19 +85,15 @@ public struct IngestPipeline: Sendable {
             }
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted().filter { !$0.hasPrefix(".") && !$0.hasPrefix("_") }
             let files = names.map { (path as NSString).appendingPathComponent($0) }
-            let plans = files.filter { $0.hasSuffix(".json") && IngestFormat.detect($0) == .salesforceTree && Self.isPlan($0) }
+            let plans = files.compactMap { file in file.hasSuffix(".json") ? Self.plan(file).map { (path: file, plan: $0) } : nil }
             if !plans.isEmpty {
                 // Each plan is read once; a second plan over the same objects (a larger export of them) is left out, and
                 // the data files any plan names are read through it only.
                 var seenObjects: Set<[String]> = []
-                for plan in plans {
-                    let objects = Self.planObjects(plan)
-                    if seenObjects.insert(objects).inserted { inputs.append((plan, .salesforceTree)) }
-                }
-                let covered = Set(plans.flatMap(Self.planFiles))
-                inputs += files.filter { file in
-                    !plans.contains(file) && !covered.contains((file as NSString).lastPathComponent) && !(file.hasSuffix(".json") && Self.isPlan(file))
-                }.map { ($0, nil) }
+                for plan in plans where seenObjects.insert(plan.plan.objects).inserted { inputs.append((plan.path, .salesforceTree)) }
+                let covered = Set(plans.flatMap(\.plan.files))
+                let planPaths = Set(plans.map(\.path))
+                inputs += files.filter { !planPaths.contains($0) && !covered.contains(($0 as NSString).lastPathComponent) }.map { ($0, nil) }
             } else {
                 inputs += files.map { ($0, nil) }
             }
@@ -107,25 +101,12 @@ public struct IngestPipeline: Sendable {
         return inputs
     }
 
-    static func isPlan(_ path: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: path), let plan = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] else {
-            return false
-        }
-        return plan.first?["sobject"] != nil
-    }
-
-    static func planObjects(_ path: String) -> [String] {
-        guard let data = FileManager.default.contents(atPath: path), let plan = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] else {
-            return []
-        }
-        return plan.compactMap { $0["sobject"] as? String }.sorted()
-    }
-
-    static func planFiles(_ path: String) -> [String] {
-        guard let data = FileManager.default.contents(atPath: path), let plan = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] else {
-            return []
-        }
-        return plan.flatMap { ($0["files"] as? [String]) ?? [] }
+    /// A Salesforce plan file: the objects it loads and the data files it names; `nil` for any other file.
+    static func plan(_ path: String) -> (objects: [String], files: [String])? {
+        guard let data = FileManager.default.contents(atPath: path), let plan = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]],
+            plan.first?["sobject"] != nil
+        else { return nil }
+        return (plan.compactMap { $0["sobject"] as? String }.sorted(), plan.flatMap { ($0["files"] as? [String]) ?? [] })
     }
 
     /// Reads one input.
@@ -188,11 +169,11 @@ public struct IngestPipeline: Sendable {
             existing.format = Set(formats).sorted().joined(separator: ",")
             existing.input = input
             job = existing
-        } else if options.jobID == nil, let unfinished = try await jobs.unfinishedIngestJob(source: source, input: input) {
+        } else if let unfinished = try await jobs.unfinishedIngestJob(source: source, input: input) {
             job = unfinished
         } else {
             job = IngestJobRecord(
-                id: options.jobID ?? UUID().uuidString.lowercased(), source: source, format: Set(formats).sorted().joined(separator: ","), input: input, status: "running",
+                id: UUID().uuidString.lowercased(), source: source, format: Set(formats).sorted().joined(separator: ","), input: input, status: "running",
                 createdBy: options.createdBy, createdAt: now, updatedAt: now)
             try await jobs.createIngestJob(job)
         }
