@@ -61,6 +61,7 @@ struct ChatTests {
             // The question and answer are stored sealed, and come back in the history.
             let stored = try await api.store.messages(conversationID: conversation, before: nil, limit: 10)
             #expect(stored.count == 4 && !String(decoding: stored[0].contentSealed, as: UTF8.self).contains("approval"))
+            #expect(try await api.store.conversation(id: conversation)?.title.contains("approval") == false)
             let history = try await api.request(.get, "/api/chat/history?conversation_id=\(conversation)", token: admin)
             let messages = try #require(history.body["messages"] as? [[String: Any]])
             #expect(messages.map { $0["role"] as? String } == ["user", "assistant", "user", "assistant"])

@@ -178,14 +178,15 @@ struct ChatController {
                     createdAt: message.createdAt)
             }
             return HistoryResponse(
-                conversation: Self.view(conversation), messages: views, next: messages.count == limit ? messages.first?.createdAt : nil)
+                conversation: view(conversation), messages: views, next: messages.count == limit ? messages.first?.createdAt : nil)
         }
         let conversations = try await pipeline.store.conversations(userID: caller.user.id, before: before, limit: limit)
-        return HistoryResponse(conversations: conversations.map(Self.view), next: conversations.count == limit ? conversations.last?.updatedAt : nil)
+        return HistoryResponse(conversations: conversations.map(view), next: conversations.count == limit ? conversations.last?.updatedAt : nil)
     }
 
-    static func view(_ conversation: ConversationRecord) -> ConversationView {
-        ConversationView(id: conversation.id, title: conversation.title, createdAt: conversation.createdAt, updatedAt: conversation.updatedAt)
+    func view(_ conversation: ConversationRecord) -> ConversationView {
+        let title = Data(base64Encoded: conversation.title).flatMap { try? pipeline.sealer.open([UInt8]($0)) } ?? "(a conversation)"
+        return ConversationView(id: conversation.id, title: title, createdAt: conversation.createdAt, updatedAt: conversation.updatedAt)
     }
 
     func feedback(request: Request, context: AppRequestContext) async throws -> Response {

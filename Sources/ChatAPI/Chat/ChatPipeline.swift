@@ -150,7 +150,10 @@ struct ChatPipeline: Sendable {
             }
         } else {
             let title = question.count > 80 ? String(question.prefix(77)) + "…" : question
-            conversation = ConversationRecord(id: UUID().uuidString.lowercased(), userID: caller.user.id, title: title, createdAt: now, updatedAt: now)
+            // The title is the first question's words: sealed like the messages.
+            conversation = ConversationRecord(
+                id: UUID().uuidString.lowercased(), userID: caller.user.id, title: Data(try sealer.seal(title)).base64EncodedString(), createdAt: now,
+                updatedAt: now)
             isNew = true
         }
 
