@@ -69,10 +69,7 @@ struct BenchIngest: AsyncParsableCommand {
             ingestSeconds: ingestSeconds, ingestRecordsPerSecond: Double(summary.read) / ingestSeconds,
             ingestPassagesPerSecond: Double(texts.count) / ingestSeconds, shareOfEmbedder: embedSeconds / ingestSeconds)
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try JSONOutput.print(report)
         } else {
             print(String(format: "%d records, %d passages", report.records, report.passages))
             print(String(format: "embedder alone: %.1f s, %.1f passages/s", embedSeconds, report.embedderPassagesPerSecond))

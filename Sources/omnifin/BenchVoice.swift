@@ -34,10 +34,7 @@ struct BenchVoice: AsyncParsableCommand {
             weights: weights.split(separator: ",").map(String.init)
         ) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try JSONOutput.print(report)
             return
         }
         print(

@@ -133,13 +133,10 @@ struct Eval: AsyncParsableCommand {
 
     func printAnswers(_ report: AnswerEvaluation.Report, label: String) {
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             var trimmed = report
             trimmed.bestScores = []
             trimmed.answers = []
-            print(String(decoding: (try? encoder.encode([label: trimmed])) ?? Data(), as: UTF8.self))
+            try? JSONOutput.print([label: trimmed])
             return
         }
         print("questions  answered  citation P@1  citation recall  contains answer  ms/question   (\(label), relevance ≥ \(relevance))")

@@ -63,10 +63,7 @@ struct IngestCommand: AsyncParsableCommand {
         _ = try? await knowledge.saveSnapshot()
         await store.close()
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            try JSONOutput.print(summary)
         } else {
             for problem in summary.errors.prefix(50) {
                 FileHandle.standardError.write(Data("skipped \(problem.file)\(problem.line.map { ":\($0)" } ?? ""): \(problem.message)\n".utf8))
