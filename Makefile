@@ -15,15 +15,19 @@ MODEL_DIR  ?= $(if $(OMNIFIN_MODEL_DIR),$(OMNIFIN_MODEL_DIR),$(CACHE)/models/all
 # Debian packages the build and the tests need. The generic CBLAS interface links at build time (libblas-dev);
 # OpenBLAS (libopenblas0) answers behind libblas.so.3 at run time. SQLite is the embedded store (GRDB links the
 # system library); PostgreSQL's server runs a throwaway cluster on loopback for the tests; PocketSphinx with its US English
-# model and eSpeak NG are the built-in speech tools (espeak-ng also makes the spoken questions of the voice tests).
+# model and eSpeak NG are the built-in speech tools (espeak-ng also makes the spoken questions of the voice tests);
+# Chromium and its WebDriver run the browser tests of the web pages; Redis shares rate limits between replicas (the
+# tests run one on loopback).
 DEB_PACKAGES := libblas-dev liblapacke-dev libopenblas0 libsqlite3-dev postgresql curl \
-  libpocketsphinx-dev pocketsphinx-en-us libespeak-ng-dev espeak-ng
+  libpocketsphinx-dev pocketsphinx-en-us libespeak-ng-dev espeak-ng chromium chromium-driver redis-server
 
-.PHONY: help deps model build release run test bench bench-ann bench-embed peers-venv api-venv clean
+.PHONY: help deps model build release run test test-browser screenshots bench bench-ann bench-embed peers-venv api-venv clean
 
 help:
 	@echo "make run        build and start the Omnifin server on http://127.0.0.1:8080 (SQLite, built-in model, demo knowledge)"
 	@echo "make test       install what is missing and run every test"
+	@echo "make test-browser  the web app and admin panel tests in headless Chromium (after a build)"
+	@echo "make screenshots   the same, saving the screenshots of docs/screenshots"
 	@echo "make bench      every benchmark (make bench-ann: the HNSW index against hnswlib, FAISS, USearch)"
 	@echo "make deps       install the Debian packages Omnifin needs, when missing, and fetch the model"
 	@echo "make model      fetch the built-in all-MiniLM-L6-v2 model into $(MODEL_DIR) and check its SHA-256"
@@ -60,15 +64,25 @@ test: deps
 	# One test at a time: the CPU-bound tests (reference embeddings, index builds) block the cooperative thread
 	# pool for seconds, and the HTTP tests running beside them would then see their deadlines fire late.
 	# The mail tests talk to a real SMTP server (aiosmtpd, STARTTLS and AUTH) run by this Python.
-	OMNIFIN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh start)" OMNIFIN_TEST_PYTHON="$(API_VENV)/bin/python" \
-	  swift test --skip-build --no-parallel
-	python3 -m py_compile Benchmarks/peers/*.py scripts/*.py Tests/ChatAPITests/Fixtures/*.py
+	# Redis likewise, on 127.0.0.1:56379 with a password and no persistence.
+	OMNIFIN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh start)" OMNIFIN_TEST_REDIS_URL="$$(scripts/test-redis.sh start)" \
+	  OMNIFIN_TEST_PYTHON="$(API_VENV)/bin/python" swift test --skip-build --no-parallel
+	python3 -m py_compile Benchmarks/peers/*.py scripts/*.py Tests/ChatAPITests/Fixtures/*.py Tests/Browser/*.py
 	# The OpenAPI document: valid OpenAPI 3.1, one operation per route, and the live server fuzzed against it.
 	"$(API_VENV)/bin/python" scripts/check-openapi.py
 	PATH="$(API_VENV)/bin:$$PATH" scripts/schemathesis.sh .build/debug/omnifin 25
+	$(MAKE) --no-print-directory test-browser
+
+# The web app and the admin panel end to end in headless Chromium (Selenium) against a live server on loopback.
+test-browser: api-venv
+	OMNIFIN_BIN=.build/debug/omnifin "$(API_VENV)/bin/python" -m pytest -p no:cacheprovider -q Tests/Browser
+
+# The screenshots of docs/screenshots, taken by the browser tests.
+screenshots: api-venv
+	OMNIFIN_BIN=.build/debug/omnifin OMNIFIN_SCREENSHOTS=docs/screenshots "$(API_VENV)/bin/python" -m pytest -p no:cacheprovider -q Tests/Browser
 
 api-venv:
-	@if [ ! -x "$(API_VENV)/bin/schemathesis" ] || ! "$(API_VENV)/bin/pip" freeze | grep -qx "aiosmtpd==1.4.6"; then \
+	@if [ ! -x "$(API_VENV)/bin/schemathesis" ] || ! "$(API_VENV)/bin/pip" freeze | grep -qx "selenium==4.45.0"; then \
 	  python3 -m venv "$(API_VENV)" && "$(API_VENV)/bin/pip" install -q -r scripts/api-test-requirements.txt; \
 	fi
 
@@ -115,3 +129,4 @@ bench: bench-ann bench-embed
 clean:
 	rm -rf .build var
 	scripts/test-postgres.sh stop
+	scripts/test-redis.sh stop

@@ -11,7 +11,7 @@
      `Application+build.swift` by `X.addRoutes(TYPE(…).NAME, atPath: "…")` or `X.addRoutes(variable.NAME, atPath: "…")`
      (the variable resolved through `let variable = TYPE(`), where `X` is `router` or a group
      `let X = router.group("…")…`; a group whose chain adds `TokenAuthenticator` is authenticated.
-   Path parameters `:id` become `{id}`. Also checks that public routes have `security: []` and authenticated ones
+   Path parameters `:id` become `{id}`. The web pages' routes (`WebAssets.swift`) are not API operations and are skipped. Also checks that public routes have `security: []` and authenticated ones
    require `bearerAuth` or `cookieAuth`.
 
 Exit status 0 when both checks pass, 1 otherwise (2 when the sources cannot be read as expected).
@@ -69,7 +69,8 @@ def route_collections(files):
 
 def implemented_routes(sources):
     """{(METHOD, path): authenticated?} for every route the router gets."""
-    files = sorted(sources.rglob("*.swift"))
+    # The web pages (WebAssets.swift: `/`, `/admin`, `/assets/**` …) are documents for browsers, not API operations.
+    files = sorted(path for path in sources.rglob("*.swift") if path.name != "WebAssets.swift")
     build = sources / "Application+build.swift"
     if not build.exists():
         raise SourceError(f"{build} is missing")

@@ -19,12 +19,19 @@ struct omnifin_stt {
     cmd_ln_t *config;
 };
 
-omnifin_stt *omnifin_stt_create(const char *hmm, const char *lm, const char *dict, const char *language_weight, char *error, size_t error_size) {
+omnifin_stt *omnifin_stt_create(const char *hmm, const char *lm, const char *dict, const char *const *options, int option_count, char *error,
+                                size_t error_size) {
     pthread_once(&quiet_once, quiet);
-    char *argv[] = {"-hmm", (char *)hmm, "-lm", (char *)lm, "-dict", (char *)dict, "-lw", (char *)language_weight};
-    cmd_ln_t *config = cmd_ln_parse_r(NULL, ps_args(), 8, argv, 1);
+    if (option_count < 0 || option_count % 2 != 0 || option_count > 64) {
+        snprintf(error, error_size, "PocketSphinx options come in name/value pairs (got %d strings)", option_count);
+        return NULL;
+    }
+    char *argv[70] = {"-hmm", (char *)hmm, "-lm", (char *)lm, "-dict", (char *)dict};
+    for (int i = 0; i < option_count; i++) argv[6 + i] = (char *)options[i];
+    cmd_ln_t *config = cmd_ln_parse_r(NULL, ps_args(), 6 + option_count, argv, 1);
     if (config == NULL) {
-        snprintf(error, error_size, "PocketSphinx rejected its configuration (model %s, language model %s, dictionary %s)", hmm, lm, dict);
+        snprintf(error, error_size, "PocketSphinx rejected its configuration (model %s, language model %s, dictionary %s, options given: %d)", hmm, lm, dict,
+                 option_count);
         return NULL;
     }
     ps_decoder_t *decoder = ps_init(config);

@@ -32,9 +32,15 @@ public struct ServerDependencies: Sendable {
     let configuration: ServerConfiguration
     let sealer: DataSealer
     let mailer: Mailer
-    /// The built-in speech tools, when their models are installed (Debian's pocketsphinx-en-us, espeak-ng-data).
+    /// The speech tools voice chat uses: the built-in ones when their models are installed (Debian's
+    /// pocketsphinx-en-us, espeak-ng-data), or an OpenAI-compatible API.
+    let speechToText: (any SpeechToText)?
+    let textToSpeech: (any TextToSpeech)?
+    /// The built-in recogniser when it is the one in use: its language model follows the knowledge bank.
     let recognizer: SpeechRecognizer?
-    let synthesizer: SpeechSynthesizer?
+    /// Rate-limit buckets: in Redis when `OMNIFIN_REDIS_URL` is set (shared by every replica), else in memory.
+    let limiter: any RateLimiting
+    let redisHealth: RedisHealth?
     /// A valid hash (at the configured cost) of nothing anyone knows, checked when a login names no account.
     let decoyHash: String
     let logger: Logger
@@ -57,14 +63,42 @@ public struct ServerDependencies: Sendable {
         let mailer = Mailer(outbox: store, transport: transport, retryBase: configuration.mailRetryBase, logger: logger)
         try await PromptsController.seedDefaults(store)
         let decoy = try await PasswordHashing.hash(UUID().uuidString, cost: configuration.bcryptCost)
-        let recognizer = SpeechRecognizer.available ? SpeechRecognizer() : nil
-        let synthesizer = SpeechSynthesizer.available ? SpeechSynthesizer() : nil
-        if recognizer == nil || synthesizer == nil {
-            logger.warning("voice chat is off: install pocketsphinx-en-us and espeak-ng-data (make deps does)")
+        var recognizer: SpeechRecognizer?
+        let speechToText: (any SpeechToText)?
+        switch configuration.speech.stt {
+        case .builtin:
+            recognizer = SpeechRecognizer.available ? SpeechRecognizer() : nil
+            speechToText = recognizer
+        case .api(let api, let model):
+            speechToText = OpenAITranscriber(api: api, model: model)
+        }
+        let textToSpeech: (any TextToSpeech)?
+        switch configuration.speech.tts {
+        case .builtin: textToSpeech = SpeechSynthesizer.available ? SpeechSynthesizer() : nil
+        case .api(let api, let model): textToSpeech = OpenAISpeaker(api: api, model: model, voice: configuration.speech.ttsVoice)
+        }
+        if speechToText == nil || textToSpeech == nil {
+            logger.warning("voice chat is off: install pocketsphinx-en-us and espeak-ng-data (make deps does), or set OMNIFIN_STT=api and OMNIFIN_TTS=api")
+        } else {
+            logger.info("voice chat: speech to text by \(speechToText!.name), text to speech by \(textToSpeech!.name)")
+        }
+        var limiter: any RateLimiting = RateLimiter()
+        var redisHealth: RedisHealth?
+        if let redis = configuration.redis {
+            let client = RedisClient(redis)
+            let health = RedisHealth(description: redis.description, logger: logger)
+            do {
+                try await client.ping()
+                logger.info("rate limits are shared through Redis at \(redis.description)")
+            } catch {
+                health.failed(error)
+            }
+            limiter = SharedRateLimiter(redis: client, health: health, prefix: configuration.redisKeyPrefix + "rate:")
+            redisHealth = health
         }
         return ServerDependencies(
-            store: store, bank: bank, configuration: configuration, sealer: sealer, mailer: mailer, recognizer: recognizer, synthesizer: synthesizer,
-            decoyHash: decoy, logger: logger)
+            store: store, bank: bank, configuration: configuration, sealer: sealer, mailer: mailer, speechToText: speechToText,
+            textToSpeech: textToSpeech, recognizer: recognizer, limiter: limiter, redisHealth: redisHealth, decoyHash: decoy, logger: logger)
     }
 }
 
@@ -82,10 +116,11 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: AuditMiddleware(trail: audit, analytics: analytics))
-    HealthController(bank: bank).addRoutes(to: router)
+    HealthController(bank: bank, redis: dependencies.redisHealth).addRoutes(to: router)
+    WebAssets(directory: configuration.webDirectory).addRoutes(to: router)
     metrics.addRoute(to: router, bank: bank)
 
-    let limiter = RateLimiter()
+    let limiter = dependencies.limiter
     let auth = AuthController(
         accounts: store, mailer: dependencies.mailer, audit: audit, analytics: analytics, sealer: dependencies.sealer,
         configuration: configuration, decoyHash: dependencies.decoyHash, limiter: limiter)
@@ -113,9 +148,9 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     let pipeline = ChatPipeline(
         store: store, bank: bank, sealer: dependencies.sealer, analytics: analytics, configuration: configuration.chat, logger: dependencies.logger)
     protected.addRoutes(
-        ChatController(pipeline: pipeline, recognizer: dependencies.recognizer, synthesizer: dependencies.synthesizer).endpoints, atPath: "chat")
-    if let recognizer = dependencies.recognizer, let synthesizer = dependencies.synthesizer {
-        protected.addRoutes(VoiceController(pipeline: pipeline, recognizer: recognizer, synthesizer: synthesizer).endpoints, atPath: "chat")
+        ChatController(pipeline: pipeline, speechToText: dependencies.speechToText, textToSpeech: dependencies.textToSpeech).endpoints, atPath: "chat")
+    if let speechToText = dependencies.speechToText, let textToSpeech = dependencies.textToSpeech {
+        protected.addRoutes(VoiceController(pipeline: pipeline, speechToText: speechToText, textToSpeech: textToSpeech).endpoints, atPath: "chat")
     }
     return router
 }
@@ -132,11 +167,11 @@ struct RequireCaller: RouterMiddleware {
 /// 429 with `Retry-After` once a user exceeds their requests per minute.
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    let limiter: RateLimiter
+    let limiter: any RateLimiting
     let perMinute: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let user = context.identity?.user.id, let wait = limiter.take("user:" + user, limitPerMinute: perMinute) {
+        if let user = context.identity?.user.id, let wait = await limiter.take("user:" + user, limitPerMinute: perMinute) {
             throw APIError.rateLimited(retryAfter: wait)
         }
         return try await next(request, context)
@@ -146,11 +181,11 @@ struct RateLimitMiddleware: RouterMiddleware {
 /// 429 with `Retry-After` once a client address exceeds its requests per minute on the public routes.
 struct AddressRateLimitMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    let limiter: RateLimiter
+    let limiter: any RateLimiting
     let perMinute: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let wait = limiter.take("ip:" + context.clientAddress, limitPerMinute: perMinute) { throw APIError.rateLimited(retryAfter: wait) }
+        if let wait = await limiter.take("ip:" + context.clientAddress, limitPerMinute: perMinute) { throw APIError.rateLimited(retryAfter: wait) }
         return try await next(request, context)
     }
 }

@@ -16,7 +16,7 @@ struct AuthController {
     let configuration: ServerConfiguration
     /// A valid hash (at the configured cost) of nothing anyone knows, checked when the e-mail address is unknown.
     let decoyHash: String
-    let limiter: RateLimiter
+    let limiter: any RateLimiting
 
     struct RegisterRequest: Decodable {
         var email: String
@@ -130,8 +130,8 @@ struct AuthController {
         let body = try await request.decodeJSON(as: ResendRequest.self, context: context)
         let email = try AccountRules.validateEmail(body.email)
         let limit = configuration.loginAttemptsPerMinute
-        if let wait = limiter.take("resend-ip:" + context.clientAddress, limitPerMinute: limit) { throw APIError.rateLimited(retryAfter: wait) }
-        if let wait = limiter.take("resend-account:" + email, limitPerMinute: limit == 0 ? 0 : 1) { throw APIError.rateLimited(retryAfter: wait) }
+        if let wait = await limiter.take("resend-ip:" + context.clientAddress, limitPerMinute: limit) { throw APIError.rateLimited(retryAfter: wait) }
+        if let wait = await limiter.take("resend-account:" + email, limitPerMinute: limit == 0 ? 0 : 1) { throw APIError.rateLimited(retryAfter: wait) }
         if let user = try await accounts.user(email: email), user.verifiedAt == nil, user.disabledAt == nil {
             try await VerificationMail(accounts: accounts, mailer: mailer, configuration: configuration).send(to: user, context: context)
         }
@@ -149,14 +149,16 @@ struct AuthController {
         // Repeated failures from one address, or against one account, wait before they may try again.
         let limit = configuration.loginAttemptsPerMinute
         let keys = ["login-ip:" + context.clientAddress, "login-account:" + email]
-        if let wait = keys.compactMap({ limiter.retryAfter($0, limitPerMinute: limit) }).max() {
+        var waits: [Int] = []
+        for key in keys { if let wait = await limiter.retryAfter(key, limitPerMinute: limit) { waits.append(wait) } }
+        if let wait = waits.max() {
             throw APIError.rateLimited(retryAfter: wait)
         }
         let user = try await accounts.user(email: email)
         // An unknown account still costs one bcrypt check, so timing does not tell which accounts exist.
         let valid = try await PasswordHashing.verify(body.password, hash: user?.passwordHash ?? decoyHash)
         guard let user, valid else {
-            for key in keys { _ = limiter.take(key, limitPerMinute: limit) }
+            for key in keys { _ = await limiter.take(key, limitPerMinute: limit) }
             await audit.record("auth.login_failed", actor: nil, target: user.map { "user:\($0.id)" }, context: context, detail: ["email": email])
             await analytics.record("auth.login_failed", user: user?.id)
             throw APIError(.unauthorized, code: "invalid_credentials", "the e-mail address or the password is wrong")
@@ -256,7 +258,7 @@ struct VerificationMail {
         let now = Date()
         try await accounts.insertToken(
             AuthTokenRecord(tokenHash: hash, userID: user.id, purpose: .verification, createdAt: now, expiresAt: now.addingTimeInterval(48 * 3600)))
-        let link = configuration.publicURL + "/api/auth/verify?token=" + token
+        let link = configuration.publicURL + "/verify?token=" + token
         try await mailer.send(
             kind: "verification", to: user.email, subject: "Confirm your Omnifin account",
             body: "Hello \(user.displayName),\n\nconfirm your e-mail address by opening this link within 48 hours:\n\n\(link)\n")

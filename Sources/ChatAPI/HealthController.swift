@@ -7,6 +7,13 @@ import Storage
 /// `/healthz` (the process answers) and `/readyz` (the store answers and the index is loaded).
 struct HealthController {
     let bank: KnowledgeBank
+    let redis: RedisHealth?
+
+    struct RedisStatus: Encodable {
+        var status: String
+        var address: String
+        var error: String?
+    }
 
     struct Readiness: ResponseEncodable {
         var status: String
@@ -16,6 +23,8 @@ struct HealthController {
         var generation: Int64
         var embeddingModel: String
         var modelMismatch: String?
+        /// With `OMNIFIN_REDIS_URL`: `up`, or `down` while this replica falls back to its own memory (still ready).
+        var redis: RedisStatus?
     }
 
     /// The OpenAPI document shipped with the server (`Sources/ChatAPI/Resources/openapi.json`).
@@ -38,7 +47,8 @@ struct HealthController {
             }
             return Readiness(
                 status: "ready", documents: bank.documentCount, passages: bank.passageCount, vectors: bank.vectorCount, generation: bank.generation,
-                embeddingModel: bank.embedder.modelName, modelMismatch: bank.modelMismatch)
+                embeddingModel: bank.embedder.modelName, modelMismatch: bank.modelMismatch,
+                redis: redis.map { RedisStatus(status: $0.isUp ? "up" : "down", address: $0.description, error: $0.lastError) })
         }
     }
 }

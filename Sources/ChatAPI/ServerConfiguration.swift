@@ -36,10 +36,19 @@ public struct ServerConfiguration: Sendable {
     public var importDirectory = "var/imports"
     /// Where the speech recogniser's language model built from the knowledge bank is written.
     public var voiceModelDirectory = "var/voice"
+    /// Serve the web pages from this folder, read on every request, instead of the copy built into the binary
+    /// (`OMNIFIN_WEB_DIR`; for working on the pages without rebuilding).
+    public var webDirectory: String?
     /// How often the knowledge bank is checked for changes that call for a new speech language model.
     var voiceModelInterval: Duration = .seconds(30)
     /// How answers are made (the LLM API or the built-in answerer, budgets, the relevance threshold).
     public var chat: ChatConfiguration
+    /// Redis for rate limits shared by every replica (`OMNIFIN_REDIS_URL=redis://[user:password@]host:port/db`).
+    var redis: RedisClient.Configuration?
+    /// What every Redis key starts with (tests give each run its own).
+    var redisKeyPrefix = "omnifin:"
+    /// Which speech tools voice chat uses (`OMNIFIN_STT`, `OMNIFIN_TTS`: built-in or an OpenAI-compatible API).
+    public var speech = SpeechConfiguration()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databaseURL: String = DatabaseLocation.defaultURL, snapshotPath: String = "var/index.hnsw",
@@ -99,6 +108,7 @@ public struct ServerConfiguration: Sendable {
             configuration[keyPath: keyPath] = number
         }
         configuration.chat = try ChatConfiguration.fromEnvironment(environment)
+        configuration.speech = try SpeechConfiguration.fromEnvironment(environment)
         configuration.tlsCertificatePath = value("OMNIFIN_TLS_CERT")
         configuration.tlsKeyPath = value("OMNIFIN_TLS_KEY")
         guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {
@@ -107,6 +117,8 @@ public struct ServerConfiguration: Sendable {
         configuration.dataKey = value("OMNIFIN_DATA_KEY")
         if let directory = value("OMNIFIN_IMPORT_DIR") { configuration.importDirectory = directory }
         if let path = value("OMNIFIN_DATA_KEY_FILE") { configuration.dataKeyFile = path }
+        configuration.webDirectory = value("OMNIFIN_WEB_DIR")
+        if let url = value("OMNIFIN_REDIS_URL") { configuration.redis = try RedisClient.Configuration(url: url) }
         configuration.publicURL =
             value("OMNIFIN_PUBLIC_URL") ?? "\(configuration.tlsCertificatePath == nil ? "http" : "https")://\(configuration.host):\(configuration.port)"
         return configuration

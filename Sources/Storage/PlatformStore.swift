@@ -58,4 +58,4 @@ public protocol ConversationStore: Sendable {
 
 /// Everything Omnifin stores.
 public typealias OmnifinStore = KnowledgeStore & AccountStore & AuditStore & PromptStore & AnalyticsStore & OutboxStore & ConversationStore
-    & IngestJobStore
+    & IngestJobStore & BackupStore

@@ -9,6 +9,8 @@ import PostgresNIO
 public final class PostgresStore: KnowledgeStore {
     let client: PostgresClient
     let logger: Logger
+    /// Where the server is, for the tools that connect on their own (`pg_dump` in backups).
+    let server: DatabaseLocation.PostgresLocation
     private let runTask: Task<Void, Never>
     public let location: String
 
@@ -34,7 +36,8 @@ public final class PostgresStore: KnowledgeStore {
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = timeout
         let description = DatabaseLocation.postgres(location).description
-        let store = PostgresStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger, location: description)
+        let store = PostgresStore(
+            client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger, location: description, server: location)
         do {
             try await store.withTimeout(timeout) { try await store.client.query("SELECT 1", logger: logger) }
         } catch {
@@ -50,10 +53,11 @@ public final class PostgresStore: KnowledgeStore {
         return store
     }
 
-    private init(client: PostgresClient, logger: Logger, location: String) {
+    private init(client: PostgresClient, logger: Logger, location: String, server: DatabaseLocation.PostgresLocation) {
         self.client = client
         self.logger = logger
         self.location = location
+        self.server = server
         runTask = Task { await client.run() }
     }
 

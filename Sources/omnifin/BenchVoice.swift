@@ -21,6 +21,7 @@ struct BenchVoice: AsyncParsableCommand {
     @Option(help: "eSpeak NG voices, comma-separated.") var voices: String = "en-us,en-us+f3"
     @Option(help: "Speaking rates in words per minute, comma-separated.") var speeds: String = "140,175"
     @Option(help: "Language weights for the adapted model, comma-separated.") var weights: String = "6.5,10,14"
+    @Flag(inversion: .prefixedNo, help: "Also measure the stock language model.") var stock = true
     @Flag(help: "Print one JSON document.") var json = false
 
     func run() async throws {
@@ -31,7 +32,7 @@ struct BenchVoice: AsyncParsableCommand {
         guard !list.isEmpty, !speedList.isEmpty else { throw ValidationError("no questions or speeds") }
         let report = try await VoiceBenchmark.run(
             questions: list, texts: documents, voices: voices.split(separator: ",").map(String.init), speeds: speedList,
-            weights: weights.split(separator: ",").map(String.init)
+            weights: weights.split(separator: ",").map(String.init), stock: stock
         ) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         if json {
             try JSONOutput.print(report)

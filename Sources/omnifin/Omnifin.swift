@@ -5,7 +5,7 @@ struct Omnifin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "omnifin",
         abstract: "Omnifin: a self-hosted knowledge search engine with a chat layer for finance teams.",
-        subcommands: [Serve.self, IngestCommand.self, Admin.self, Eval.self, Reindex.self, Embed.self, Bench.self]
+        subcommands: [Serve.self, IngestCommand.self, Admin.self, Backup.self, Eval.self, Reindex.self, Embed.self, Bench.self]
     )
 }
 

@@ -18,6 +18,8 @@ enum APIHarness {
         let client: any TestClientProtocol
         let mailDirectory: URL
         let store: any OmnifinStore
+        let bank: KnowledgeBank
+        let configuration: ServerConfiguration
 
         func request(
             _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: String? = nil, headers extra: HTTPFields = [:]
@@ -84,10 +86,13 @@ enum APIHarness {
                 snapshotPath: directory.appendingPathComponent("index.hnsw").path, mailDirectory: directory.appendingPathComponent("mail").path,
                 bcryptCost: 4, dataKeyFile: directory.appendingPathComponent("data.key").path, mailRetryBase: 0.2, mailPollInterval: .milliseconds(100))
             configure(&configuration)
+            let settings = configuration
             let app = try await buildApplication(store: store, bank: bank, configuration: configuration, logger: logger)
             do {
                 try await app.test(.router) { client in
-                    try await body(Context(client: client, mailDirectory: directory.appendingPathComponent("mail"), store: store))
+                    try await body(
+                        Context(
+                            client: client, mailDirectory: directory.appendingPathComponent("mail"), store: store, bank: bank, configuration: settings))
                 }
             } catch {
                 await store.close()

@@ -1,12 +1,14 @@
 @testable import ChatAPI
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import Ingest
 import NIOCore
 import Retrieval
 import Storage
 import StoreTesting
+import Synchronization
 import Testing
 
 /// Speech made by eSpeak NG's command-line tool (Debian's espeak-ng), as a user's recording.
@@ -154,5 +156,163 @@ struct VoiceTests {
             ) { $0.status }
             #expect(tooShort == .unprocessableContent)
         }
+    }
+}
+
+/// An OpenAI-compatible speech server on loopback: Whisper-style transcriptions and a speech route whose
+/// behaviour each test chooses.
+final class FakeSpeechAPI: Sendable {
+    enum Mode: Sendable {
+        case working
+        case status(Int)
+        case notWAV
+        case silent
+    }
+
+    let mode: Mutex<Mode>
+    /// What the transcription route received: the form's text fields and the uploaded audio.
+    let uploads = Mutex<[(fields: [String: String], audio: WAVAudio?)]>([])
+    let spoken = Mutex<[[String: Any]]>([])
+    static let transcript = "what is the approval limit for invoices"
+
+    init(_ mode: Mode) { self.mode = Mutex(mode) }
+
+    func run(_ body: @Sendable (String) async throws -> Void) async throws {
+        let router = Router()
+        let fake = self
+        @Sendable func failure(_ mode: Mode) async throws -> Response? {
+            switch mode {
+            case .status(let code):
+                return Response(
+                    status: .init(code: code), headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"error": {"message": "model overloaded"}}"#)))
+            case .silent:
+                try await Task.sleep(for: .seconds(3))
+                return Response(status: .ok)
+            case .working, .notWAV: return nil
+            }
+        }
+        router.post("v1/audio/transcriptions") { request, _ -> Response in
+            let data = Array(try await request.body.collect(upTo: 1 << 24).readableBytesView)
+            let boundary = try #require(MultipartForm.boundary(request.headers[.contentType] ?? ""))
+            let parts = MultipartForm.parts(data, boundary: boundary)
+            var fields: [String: String] = [:]
+            for (name, value) in parts where name != "file" { fields[name] = String(decoding: value, as: UTF8.self) }
+            fake.uploads.withLock { $0.append((fields, parts["file"].flatMap { try? WAVAudio.decode($0) })) }
+            if let response = try await failure(fake.mode.withLock { $0 }) { return response }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"text": " \#(Self.transcript) "}"#)))
+        }
+        router.post("v1/audio/speech") { request, _ -> Response in
+            let data = try await request.body.collect(upTo: 1 << 20)
+            fake.spoken.withLock { $0.append((try? JSONSerialization.jsonObject(with: Data(data.readableBytesView))) as? [String: Any] ?? [:]) }
+            let mode = fake.mode.withLock { $0 }
+            if let response = try await failure(mode) { return response }
+            if case .notWAV = mode {
+                return Response(status: .ok, headers: [.contentType: "audio/mpeg"], body: .init(byteBuffer: ByteBuffer(bytes: [0xFF, 0xFB, 0x90, 0x64, 0, 0, 0, 0])))
+            }
+            // One second of a 440 Hz tone at 24 kHz, as OpenAI's wav output.
+            let tone = (0..<24_000).map { Int16(8000 * sin(2 * Double.pi * 440 * Double($0) / 24_000)) }
+            return Response(
+                status: .ok, headers: [.contentType: "audio/wav"], body: .init(byteBuffer: ByteBuffer(bytes: WAVAudio(sampleRate: 24_000, samples: tone).encoded())))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            try await body("http://127.0.0.1:\(client.port!)")
+        }
+    }
+
+    func configure(_ baseURL: String) -> @Sendable (inout ServerConfiguration) -> Void {
+        { configuration in
+            var api = LLMAPIConfiguration(baseURL: baseURL, apiKey: "speech-key")
+            api.timeout = 1
+            api.maxRetries = 1
+            api.initialBackoff = 0.05
+            configuration.speech.stt = .api(api, model: "whisper-test")
+            configuration.speech.tts = .api(api, model: "tts-test")
+            configuration.speech.ttsVoice = "nova"
+        }
+    }
+}
+
+@Suite("Voice chat through an OpenAI-compatible speech API", .serialized)
+struct SpeechAPITests {
+    static func ask(_ api: APIHarness.Context, token: String, wav: [UInt8]) async throws -> (HTTPResponse.Status, [String: Any]) {
+        try await api.client.execute(
+            uri: "/api/chat/voice", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "audio/wav"], body: ByteBuffer(bytes: wav)
+        ) { response in (response.status, (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] ?? [:]) }
+    }
+
+    /// Two seconds at 44.1 kHz stereo-like content, so the upload shows it was converted to 16 kHz mono.
+    static let recording = WAVAudio(sampleRate: 44_100, samples: (0..<88_200).map { Int16(3000 * sin(Double($0) / 9)) }).encoded()
+
+    @Test("OMNIFIN_STT=api and OMNIFIN_TTS=api: the recording goes up as 16 kHz WAV, the transcript is answered, the API's WAV comes back")
+    func apiSpeech() async throws {
+        let fake = FakeSpeechAPI(.working)
+        try await fake.run { base in
+            try await APIHarness.withAPI(.sqlite, configure: fake.configure(base)) { api in
+                let admin = try await ChatFixtures.load(api)
+                let status = try await api.request(.get, "/api/chat/status", token: admin)
+                #expect((status.body["stt"] as? [String: Any])?["name"] as? String == "api:whisper-test")
+                #expect((status.body["tts"] as? [String: Any])?["name"] as? String == "api:tts-test:nova")
+
+                let (code, body) = try await Self.ask(api, token: admin, wav: Self.recording)
+                #expect(code == .ok, "\(body)")
+                #expect(body["transcript"] as? String == FakeSpeechAPI.transcript)
+                #expect(body["grounded"] as? Bool == true, "\(body)")
+                let audio = try #require((body["audio"] as? [String: Any])?["base64"] as? String)
+                let spoken = try WAVAudio.decode([UInt8](try #require(Data(base64Encoded: audio))))
+                #expect(spoken.sampleRate == 24_000 && abs(spoken.seconds - 1) < 0.01)
+
+                let upload = try #require(fake.uploads.withLock { $0.first })
+                #expect(upload.fields["model"] == "whisper-test" && upload.fields["response_format"] == "json")
+                #expect(upload.audio?.sampleRate == 16_000 && abs((upload.audio?.seconds ?? 0) - 2) < 0.01)
+                let speech = try #require(fake.spoken.withLock { $0.first })
+                #expect(speech["model"] as? String == "tts-test" && speech["voice"] as? String == "nova" && speech["response_format"] as? String == "wav")
+                // What is read aloud has no citation markers.
+                let input = try #require(speech["input"] as? String)
+                #expect(!input.isEmpty && !input.contains("[1]"), "\(input)")
+            }
+        }
+    }
+
+    @Test("a failing speech API is a 502 naming the provider's message, a silent one a 504, an answer that is not WAV a 502")
+    func apiFailures() async throws {
+        let fake = FakeSpeechAPI(.status(500))
+        try await fake.run { base in
+            try await APIHarness.withAPI(.sqlite, configure: fake.configure(base)) { api in
+                let admin = try await ChatFixtures.load(api)
+                func error(_ body: [String: Any]) -> (String?, String) {
+                    let error = body["error"] as? [String: Any]
+                    return (error?["code"] as? String, error?["message"] as? String ?? "")
+                }
+                var (code, body) = try await Self.ask(api, token: admin, wav: Self.recording)
+                #expect(code == .badGateway && error(body).0 == "stt_failed" && error(body).1.contains("model overloaded"), "\(body)")
+                // Retried once (maxRetries 1) before giving up.
+                #expect(fake.uploads.withLock { $0.count } == 2)
+
+                fake.mode.withLock { $0 = .silent }
+                let started = ContinuousClock.now
+                (code, body) = try await Self.ask(api, token: admin, wav: Self.recording)
+                #expect(code == .gatewayTimeout && error(body).0 == "stt_timeout", "\(body)")
+                #expect(ContinuousClock.now - started < .seconds(10))
+
+                fake.mode.withLock { $0 = .notWAV }
+                (code, body) = try await Self.ask(api, token: admin, wav: Self.recording)
+                #expect(code == .badGateway && error(body).0 == "tts_failed" && error(body).1.contains("WAV"), "\(body)")
+            }
+        }
+    }
+
+    @Test("the speech settings are read from the environment and wrong ones stop the start with a message")
+    func configuration() throws {
+        let api = try SpeechConfiguration.fromEnvironment([
+            "OMNIFIN_STT": "api", "OMNIFIN_TTS": "api", "OMNIFIN_LLM_BASE_URL": "http://127.0.0.1:9/v1", "OMNIFIN_TTS_VOICE": "echo",
+        ])
+        #expect(api.stt == .api(LLMAPIConfiguration(baseURL: "http://127.0.0.1:9/v1"), model: "whisper-1"))
+        #expect(api.tts == .api(LLMAPIConfiguration(baseURL: "http://127.0.0.1:9/v1"), model: "tts-1") && api.ttsVoice == "echo")
+        #expect(try SpeechConfiguration.fromEnvironment([:]).stt == .builtin)
+        #expect(throws: ServerConfiguration.Invalid.self) { try SpeechConfiguration.fromEnvironment(["OMNIFIN_STT": "api"]) }
+        #expect(throws: ServerConfiguration.Invalid.self) { try SpeechConfiguration.fromEnvironment(["OMNIFIN_TTS": "cloud"]) }
     }
 }

@@ -8,9 +8,10 @@
 typedef struct omnifin_stt omnifin_stt;
 
 /// Loads the acoustic model folder, a language model (ARPA text or binary) and a pronunciation dictionary, with
-/// the language model's weight against the acoustic scores (PocketSphinx's -lw, 6.5 by default).
+/// further PocketSphinx options as name/value pairs (`-lw 6.5`, `-beam 1e-60` …; `option_count` strings in all).
 /// Returns NULL on failure, with a message in `error`.
-omnifin_stt *omnifin_stt_create(const char *hmm, const char *lm, const char *dict, const char *language_weight, char *error, size_t error_size);
+omnifin_stt *omnifin_stt_create(const char *hmm, const char *lm, const char *dict, const char *const *options, int option_count, char *error,
+                                size_t error_size);
 
 /// Decodes one utterance of 16 kHz mono 16-bit samples into `out` (UTF-8, NUL-terminated).
 /// Returns 0 on success, -1 on failure; `score` receives the path score (larger is better).

@@ -8,8 +8,8 @@ import Storage
 /// `/api/chat/*`: ask (JSON or Server-Sent Events), history, feedback, status.
 struct ChatController {
     let pipeline: ChatPipeline
-    let recognizer: SpeechRecognizer?
-    let synthesizer: SpeechSynthesizer?
+    let speechToText: (any SpeechToText)?
+    let textToSpeech: (any TextToSpeech)?
 
     struct MessageRequest: Decodable {
         var message: String
@@ -238,9 +238,9 @@ struct ChatController {
             index: .init(ready: true, documents: bank.documentCount, passages: bank.passageCount, vectors: bank.vectorCount),
             embedder: .init(name: bank.embedder.modelName, available: bank.modelMismatch == nil, detail: bank.modelMismatch),
             generator: .init(name: generator.name, available: reachable, detail: reachable ? nil : "the LLM API does not answer"),
-            stt: recognizer.map { .init(name: "pocketsphinx", available: true, detail: "language model: \(($0.languageModel as NSString).lastPathComponent)") }
+            stt: speechToText.map { .init(name: $0.name, available: true, detail: $0.detail) }
                 ?? .init(name: "none", available: false, detail: "install pocketsphinx-en-us"),
-            tts: synthesizer.map { .init(name: "espeak-ng:\($0.voice)", available: true, detail: nil) }
+            tts: textToSpeech.map { .init(name: $0.name, available: true, detail: nil) }
                 ?? .init(name: "none", available: false, detail: "install espeak-ng-data"))
     }
 }

@@ -29,8 +29,10 @@ public enum VoiceBenchmark {
     ///   - voices: eSpeak NG voices, e.g. `en-us`, `en-us+f3`.
     ///   - speeds: words per minute.
     ///   - weights: language weights to try with the adapted model (the stock model runs at PocketSphinx's 6.5).
+    ///   - stock: also measure the stock language model.
     public static func run(
-        questions: [String], texts: [String], voices: [String], speeds: [Int], weights: [String], progress: @Sendable (String) -> Void = { _ in }
+        questions: [String], texts: [String], voices: [String], speeds: [Int], weights: [String], stock: Bool = true,
+        progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> Report {
         let dictionary = SpeechRecognizer().dictionary
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-bench-voice-\(UUID().uuidString)")
@@ -57,7 +59,7 @@ public enum VoiceBenchmark {
             }
         }
         var configurations: [Configuration] = []
-        for (model, weight) in [(SpeechRecognizer.stockLanguageModel, "6.5")] + weights.map({ (adapted, $0) }) {
+        for (model, weight) in (stock ? [(SpeechRecognizer.stockLanguageModel, "6.5")] : []) + weights.map({ (adapted, $0) }) {
             let recognizer = SpeechRecognizer(languageModel: model, maximumDecoders: 2, languageWeight: weight)
             let started = ContinuousClock.now
             let heard = try await withThrowingTaskGroup(of: (Int, String).self) { group in

@@ -12,8 +12,8 @@ import Storage
 /// text chat.
 struct VoiceController {
     let pipeline: ChatPipeline
-    let recognizer: SpeechRecognizer
-    let synthesizer: SpeechSynthesizer
+    let speechToText: any SpeechToText
+    let textToSpeech: any TextToSpeech
     static let maximumSeconds = 60.0
     static let maximumBytes = 10 * 1024 * 1024
 
@@ -45,6 +45,16 @@ struct VoiceController {
         let routes = RouteCollection(context: AppRequestContext.self)
         routes.post("voice", use: voice)
         return routes
+    }
+
+    /// 502 or 504 when a speech API failed (as for the LLM API), 503 when the built-in tool did.
+    static func apiError(_ error: any Error, step: String, doing: String) -> APIError {
+        if let failure = error as? SpeechServiceError {
+            return failure.timedOut
+                ? APIError(.gatewayTimeout, code: "\(step)_timeout", "\(doing) failed: \(failure.description)")
+                : APIError(.badGateway, code: "\(step)_failed", "\(doing) failed: \(failure.description)")
+        }
+        return APIError(.serviceUnavailable, code: "\(step)_unavailable", "\(doing) failed: \(error)")
     }
 
     static let accepted = "send the recording as the body with Content-Type: audio/wav (PCM, 8/16/24-bit, mono or stereo), or as multipart/form-data with the field audio"
@@ -79,9 +89,9 @@ struct VoiceController {
         let sttStart = ContinuousClock.now
         let transcript: String
         do {
-            transcript = try await recognizer.transcribe(audio.resampled(to: 16_000).samples)
+            transcript = try await speechToText.transcribe(audio)
         } catch {
-            throw APIError(.serviceUnavailable, code: "stt_unavailable", "speech recognition failed: \(error)")
+            throw Self.apiError(error, step: "stt", doing: "speech recognition")
         }
         let sttMilliseconds = (ContinuousClock.now - sttStart).inSeconds * 1000
         guard !transcript.isEmpty else {
@@ -99,9 +109,9 @@ struct VoiceController {
         let ttsStart = ContinuousClock.now
         let speech: WAVAudio
         do {
-            speech = try await synthesizer.speak(result.answer)
+            speech = try await textToSpeech.speak(result.answer)
         } catch {
-            throw APIError(.serviceUnavailable, code: "tts_unavailable", "speech synthesis failed: \(error)")
+            throw Self.apiError(error, step: "tts", doing: "speech synthesis")
         }
         let ttsMilliseconds = (ContinuousClock.now - ttsStart).inSeconds * 1000
         let bytes = speech.encoded()

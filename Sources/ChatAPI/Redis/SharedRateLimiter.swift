@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+
+/// Where rate-limit buckets live: this process's memory, or Redis for every replica at once.
+protocol RateLimiting: Sendable {
+    /// Takes a token from `key`'s bucket; `nil` when allowed, else whole seconds until a token is back.
+    func take(_ key: String, limitPerMinute: Int) async -> Int?
+    /// Whether `key` has a token left, without taking it.
+    func retryAfter(_ key: String, limitPerMinute: Int) async -> Int?
+}
+
+extension RateLimiter: RateLimiting {}
+
+/// Whether Redis answers, as the server reports it: one log line when it goes away and one when it is back (not one
+/// per request), `omnifin_redis_up` (1 or 0) and `omnifin_redis_fallbacks_total` in `/metrics`, and `/readyz`.
+final class RedisHealth: Sendable {
+    private let state = Mutex<(up: Bool, lastError: String?)>((true, nil))
+    private let logger: Logger
+    let description: String
+    private let upGauge = Gauge(label: "omnifin_redis_up")
+    private let fallbacks = Counter(label: "omnifin_redis_fallbacks_total")
+
+    init(description: String, logger: Logger) {
+        self.description = description
+        self.logger = logger
+        upGauge.record(1)
+    }
+
+    var isUp: Bool { state.withLock { $0.up } }
+    var lastError: String? { state.withLock { $0.lastError } }
+
+    func succeeded() {
+        let cameBack = state.withLock { state -> Bool in
+            defer { state = (true, nil) }
+            return !state.up
+        }
+        if cameBack {
+            upGauge.record(1)
+            logger.notice("Redis at \(description) answers again: rate limits and caches are shared again")
+        }
+    }
+
+    func failed(_ error: any Error) {
+        fallbacks.increment()
+        let wentAway = state.withLock { state -> Bool in
+            defer { state = (false, "\(error)") }
+            return state.up
+        }
+        if wentAway {
+            upGauge.record(0)
+            logger.error("Redis at \(description) does not answer (\(error)): rate limits and caches fall back to this replica's memory until it does")
+        }
+    }
+}
+
+/// Token buckets in Redis, shared by every replica: one atomic Lua script per request reads the bucket, refills it by
+/// the time passed (the Redis server's clock, so replicas with skewed clocks agree), takes a token when there is one,
+/// and sets the bucket to expire once it would be full again. While Redis is away, this replica's in-memory buckets
+/// take over.
+final class SharedRateLimiter: RateLimiting {
+    let redis: RedisClient
+    let health: RedisHealth
+    let prefix: String
+    private let fallback = RateLimiter()
+
+    static let script = RedisScript(
+        """
+        local limit = tonumber(ARGV[1])
+        local take = ARGV[2] == '1'
+        local clock = redis.call('TIME')
+        local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+        local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
+        local tokens = tonumber(bucket[1]) or limit
+        local updated = tonumber(bucket[2]) or now
+        tokens = math.min(limit, tokens + math.max(0, now - updated) * limit / 60000)
+        local wait = 0
+        if tokens >= 1 then
+          if take then tokens = tokens - 1 end
+        else
+          wait = math.max(1, math.ceil((1 - tokens) * 60 / limit))
+        end
+        redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now))
+        redis.call('PEXPIRE', KEYS[1], 61000)
+        return wait
+        """)
+
+    init(redis: RedisClient, health: RedisHealth, prefix: String = "omnifin:rate:") {
+        self.redis = redis
+        self.health = health
+        self.prefix = prefix
+    }
+
+    func take(_ key: String, limitPerMinute limit: Int) async -> Int? {
+        await bucket(key, limit: limit, take: true)
+    }
+
+    func retryAfter(_ key: String, limitPerMinute limit: Int) async -> Int? {
+        await bucket(key, limit: limit, take: false)
+    }
+
+    private func bucket(_ key: String, limit: Int, take: Bool) async -> Int? {
+        guard limit > 0 else { return nil }
+        do {
+            let reply = try await redis.evaluate(Self.script, keys: [prefix + key], arguments: [String(limit), take ? "1" : "0"])
+            guard case .integer(let wait) = reply else { throw RedisClient.Failure(description: "the rate-limit script answered \(reply)") }
+            health.succeeded()
+            return wait > 0 ? Int(wait) : nil
+        } catch {
+            health.failed(error)
+            return take ? fallback.take(key, limitPerMinute: limit) : fallback.retryAfter(key, limitPerMinute: limit)
+        }
+    }
+}
