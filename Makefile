@@ -93,19 +93,21 @@ peers-venv:
 
 # Omnifin's HNSW and the three peers on the same data, parameters and threads, one after the other;
 # prints them side by side and writes a recall-vs-QPS plot to $(BENCH_OUT)/ann.png.
-ANN_ARGS ?= --m 16 --ef-construction 200 --ef 10,20,40,80,160,320 --k 10 --threads 1 --build-threads 2
+ANN_ARGS ?= --m 16 --ef-construction 200 --ef 10,20,40,60,80,120,160,320 --k 10 --threads 1 --build-threads 2
 bench-ann: release peers-venv
 	mkdir -p $(BENCH_OUT)
 	OPENBLAS_NUM_THREADS=1 .build/release/omnifin bench ann --base $(ANN_DATA)/base.fvecs --query $(ANN_DATA)/query.fvecs \
-	  --truth $(ANN_DATA)/groundtruth.ivecs $(ANN_ARGS) --snapshot $(BENCH_OUT)/ann-snapshot.hnsw --json > $(BENCH_OUT)/omnifin.json
+	  --truth $(ANN_DATA)/groundtruth.ivecs $(ANN_ARGS) --kernel int4,blas-dot --snapshot $(BENCH_OUT)/ann-snapshot.hnsw \
+	  --json > $(BENCH_OUT)/omnifin.json
+	"$(VENV)/bin/python" Benchmarks/peers/split_kernels.py $(BENCH_OUT)/omnifin.json
 	for lib in hnswlib faiss usearch; do \
 	  "$(VENV)/bin/python" Benchmarks/peers/ann_peers.py --lib $$lib --base $(ANN_DATA)/base.fvecs --query $(ANN_DATA)/query.fvecs \
 	    --truth $(ANN_DATA)/groundtruth.ivecs $(ANN_ARGS) --json > $(BENCH_OUT)/$$lib.json || exit 1; \
 	done
 	"$(VENV)/bin/python" Benchmarks/peers/compare_ann.py $(BENCH_OUT)/omnifin.json $(BENCH_OUT)/hnswlib.json \
-	  $(BENCH_OUT)/faiss.json $(BENCH_OUT)/usearch.json | tee $(BENCH_OUT)/ann.md
+	  $(BENCH_OUT)/faiss.json $(BENCH_OUT)/usearch.json $(BENCH_OUT)/omnifin-blas-dot.json | tee $(BENCH_OUT)/ann.md
 	"$(VENV)/bin/python" Benchmarks/peers/plot_ann.py $(BENCH_OUT)/ann.png $(BENCH_OUT)/omnifin.json $(BENCH_OUT)/hnswlib.json \
-	  $(BENCH_OUT)/faiss.json $(BENCH_OUT)/usearch.json
+	  $(BENCH_OUT)/faiss.json $(BENCH_OUT)/usearch.json $(BENCH_OUT)/omnifin-blas-dot.json
 
 # The built-in embedder beside sentence-transformers (PyTorch, CPU), same model files, texts and threads.
 EMBED_THREADS ?= 2

@@ -14,12 +14,14 @@ public struct HNSWConfiguration: Sendable, Equatable {
     public var seed: UInt64
     /// Tombstones are repaired once they reach this fraction of the stored vectors (0 disables the automatic repair).
     public var repairThreshold: Double
-    /// How the graph walk scores neighbours. Construction, exact scans and the heuristic always use BLAS.
+    /// How the graph walk scores neighbours: by default 4-bit codes re-ranked with BLAS, the fastest at the same
+    /// recall (Benchmarks/README.md); ``DistanceKernel/blasDot`` is the reference. Construction, exact scans, re-ranking
+    /// and the heuristic always use BLAS on the float32 vectors.
     public var kernel: DistanceKernel
 
     public init(
         dimension: Int, metric: Metric = .cosine, m: Int = 16, efConstruction: Int = 200, efSearch: Int = 64, seed: UInt64 = 42,
-        repairThreshold: Double = 0.1, kernel: DistanceKernel = .blasDot
+        repairThreshold: Double = 0.1, kernel: DistanceKernel = .int4
     ) {
         self.dimension = dimension
         self.metric = metric

@@ -110,6 +110,7 @@ extension HNSWIndex {
         keys[slot] = 0
         norms[slot] = 0
         (vectors + slot * dimension).update(repeating: 0, count: dimension)
+        if let codes { (codes + slot * codeStride).initializeMemory(as: UInt8.self, repeating: 0, count: codeStride) }
         (level0 + slot * level0Stride).update(repeating: 0, count: level0Stride)
     }
 
@@ -128,7 +129,7 @@ extension HNSWIndex {
         }
         searchLayer(
             base, queryNorm: baseNorm, entry: current, entryDistance: currentDistance, level: 0, ef: configuration.efConstruction,
-            scratch: scratch, acceptor: AcceptLive(deleted: deleted, hasTombstones: true))
+            kernel: .blasDot, scratch: scratch, acceptor: AcceptLive(deleted: deleted, hasTombstones: true))
         let found = scratch.drainResultsAscending()
         let nearest = (0..<found).map { scratch.ordered[$0].slot }.filter { $0 != orphan }.prefix(maxM)
         guard let closest = nearest.first else { return }
@@ -190,7 +191,7 @@ extension HNSWIndex {
             }
             searchLayer(
                 base, queryNorm: baseNorm, entry: current, entryDistance: currentDistance, level: level, ef: configuration.efConstruction,
-                scratch: scratch, acceptor: AcceptLive(deleted: deleted, hasTombstones: true))
+                kernel: .blasDot, scratch: scratch, acceptor: AcceptLive(deleted: deleted, hasTombstones: true))
             let found = scratch.drainResultsAscending()
             for i in 0..<found where seen.insert(scratch.ordered[i].slot).inserted { pool.append(scratch.ordered[i].slot) }
         }

@@ -36,6 +36,7 @@ extension HNSWIndex {
             throw IndexError(.duplicateID, "id \(id) appears twice in the batch")
         }
         try writeGate.withReadLock { () throws(IndexError) in
+            trainQuantizerIfDue(adding: prepared, count: ids.count)
             let slots = try reserveSlots(for: ids)
             let highest = Int(slots.max()!)
             if structureLock.withReadLock({ highest >= capacity }) { structureLock.withWriteLock { grow(to: highest + 1) } }
@@ -96,6 +97,7 @@ extension HNSWIndex {
     fileprivate func insert(row: Int, of batch: PreparedBatch, id: UInt64, slot: UInt32, scratch: SearchScratch) {
         let index = Int(slot)
         vector(at: slot).update(from: batch.vectors + row * dimension, count: dimension)
+        if let quantizer, codes != nil { quantizer.encode(vector(at: slot), into: codeRow(slot)) }
         norms[index] = batch.norms[row]
         keys[index] = id
         let level = randomLevel(for: id)
@@ -142,7 +144,7 @@ extension HNSWIndex {
         for l in stride(from: min(level, top), through: 0, by: -1) {
             searchLayer(
                 query, queryNorm: queryNorm, entry: current, entryDistance: currentDistance, level: l, ef: configuration.efConstruction,
-                scratch: scratch, acceptor: acceptor)
+                kernel: .blasDot, scratch: scratch, acceptor: acceptor)
             var found = scratch.drainResultsAscending()
             if found == 0 {
                 // Every node reached was a tombstone: hang the node on the one it came from.

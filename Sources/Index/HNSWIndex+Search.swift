@@ -74,15 +74,26 @@ extension HNSWIndex {
                 let queryNorm = try VectorValidation.prepare(query, dimension: dimension, metric: metric, into: scratch.query)
                 let (entry, top, tombstones, live) = state.withLock { ($0.entryPoint, $0.maxLevel, $0.deletedCount, $0.slotOfKey.count) }
                 guard entry != Self.noNode, live > 0 else { return [] }
+                var kernel = self.kernel
+                if let bits = kernel.quantizerBits {
+                    // An index too small to have trained its quantiser walks the float32 vectors.
+                    if let quantizer, quantizer.bits == bits, codes != nil {
+                        scratch.preparedQuery = quantizer.prepare(scratch.query, integers: scratch.integerQuery)
+                    } else {
+                        kernel = .blasDot
+                    }
+                }
                 let count: Int
                 switch filter {
                 case nil:
                     let acceptor = AcceptLive(deleted: deleted, hasTombstones: tombstones > 0)
-                    count = searchGraph(scratch, queryNorm: queryNorm, entry: entry, top: top, ef: ef, acceptor: acceptor)
+                    count = searchGraph(scratch, queryNorm: queryNorm, entry: entry, top: top, ef: ef, kernel: kernel, acceptor: acceptor)
                 case .allowList(let allowed):
-                    count = searchAllowList(allowed, scratch, queryNorm: queryNorm, entry: entry, top: top, ef: ef, k: k, live: live)
+                    count = searchAllowList(
+                        allowed, scratch, queryNorm: queryNorm, entry: entry, top: top, ef: ef, k: k, live: live, kernel: kernel)
                 case .predicate(let predicate):
-                    count = searchPredicate(predicate, scratch, queryNorm: queryNorm, entry: entry, top: top, ef: ef, k: k, live: live)
+                    count = searchPredicate(
+                        predicate, scratch, queryNorm: queryNorm, entry: entry, top: top, ef: ef, k: k, live: live, kernel: kernel)
                 }
                 let returned = min(k, count)
                 return (0..<returned).map { i in
@@ -102,7 +113,8 @@ extension HNSWIndex {
     }
 
     private func searchAllowList(
-        _ allowed: Set<UInt64>, _ scratch: SearchScratch, queryNorm: Float, entry: UInt32, top: Int, ef: Int, k: Int, live: Int
+        _ allowed: Set<UInt64>, _ scratch: SearchScratch, queryNorm: Float, entry: UInt32, top: Int, ef: Int, k: Int, live: Int,
+        kernel: DistanceKernel
     ) -> Int {
         if allowed.count <= exactScanLimit(ef: ef, live: live) {
             // Deleted ids are no longer in the map, so every slot found here is live.
@@ -111,12 +123,12 @@ extension HNSWIndex {
         }
         // Too many ids to map up front; the walk tests only the nodes it visits.
         let acceptor = AcceptSet(deleted: deleted, keys: keys, allowed: allowed)
-        return searchGraph(scratch, queryNorm: queryNorm, entry: entry, top: top, ef: ef, acceptor: acceptor)
+        return searchGraph(scratch, queryNorm: queryNorm, entry: entry, top: top, ef: ef, kernel: kernel, acceptor: acceptor)
     }
 
     private func searchPredicate(
         _ predicate: @escaping @Sendable (UInt64) -> Bool, _ scratch: SearchScratch, queryNorm: Float, entry: UInt32, top: Int, ef: Int,
-        k: Int, live: Int
+        k: Int, live: Int, kernel: DistanceKernel
     ) -> Int {
         // Work from the id map: it holds only published, live nodes (a slot still being inserted is not in it).
         let published = state.withLock { $0.slotOfKey }
@@ -133,7 +145,7 @@ extension HNSWIndex {
             return exactScan(scratch, queryNorm: queryNorm, k: k, slots: passing)
         }
         let acceptor = AcceptPredicate(deleted: deleted, keys: keys, predicate: predicate)
-        return searchGraph(scratch, queryNorm: queryNorm, entry: entry, top: top, ef: ef, acceptor: acceptor)
+        return searchGraph(scratch, queryNorm: queryNorm, entry: entry, top: top, ef: ef, kernel: kernel, acceptor: acceptor)
     }
 
     /// Exact k-NN over `slots` (live slots): gathered in blocks and scored with one `sgemv` per block. Leaves the
@@ -169,29 +181,37 @@ extension HNSWIndex {
     }
 
     /// Greedy descent through the upper layers, then a best-first search of level 0. Leaves the accepted results
-    /// in `scratch.ordered`, nearest first, and returns their number.
+    /// in `scratch.ordered`, nearest first, and returns their number. With a quantised kernel the walk scores the
+    /// codes and its candidates are re-ranked on the float32 vectors.
     @inline(__always)
     func searchGraph<A: SlotAcceptor>(
-        _ scratch: SearchScratch, queryNorm: Float, entry: UInt32, top: Int, ef: Int, acceptor: A
+        _ scratch: SearchScratch, queryNorm: Float, entry: UInt32, top: Int, ef: Int, kernel: DistanceKernel, acceptor: A
     ) -> Int {
         var current = entry
-        var currentDistance = distance(scratch.query, norm: queryNorm, to: current)
+        let quantised = kernel.quantizerBits != nil
+        var currentDistance =
+            quantised
+            ? approximateDistance(scratch, norm: queryNorm, to: current, kernel: kernel) : distance(scratch.query, norm: queryNorm, to: current)
         if top > 0 {
             for level in stride(from: top, to: 0, by: -1) {
-                greedyStep(scratch.query, queryNorm: queryNorm, level: level, current: &current, distance: &currentDistance, scratch: scratch)
+                greedyStep(
+                    scratch.query, queryNorm: queryNorm, level: level, current: &current, distance: &currentDistance, kernel: kernel,
+                    scratch: scratch)
             }
         }
         searchLayer(
-            scratch.query, queryNorm: queryNorm, entry: current, entryDistance: currentDistance, level: 0, ef: ef, scratch: scratch,
-            acceptor: acceptor)
-        return scratch.drainResultsAscending()
+            scratch.query, queryNorm: queryNorm, entry: current, entryDistance: currentDistance, level: 0, ef: ef, kernel: kernel,
+            scratch: scratch, acceptor: acceptor)
+        let count = scratch.drainResultsAscending()
+        if quantised { rerank(scratch, queryNorm: queryNorm, count: count) }
+        return count
     }
 
     /// Moves `current` to its nearest neighbour on `level` until no neighbour is closer.
     @inline(__always)
     func greedyStep(
         _ query: UnsafePointer<Float>, queryNorm: Float, level: Int, current: inout UInt32, distance currentDistance: inout Float,
-        scratch: SearchScratch
+        kernel: DistanceKernel = .blasDot, scratch: SearchScratch
     ) {
         var changed = true
         while changed {
@@ -199,8 +219,14 @@ extension HNSWIndex {
             let count = copyNeighbours(of: current, level: level, into: scratch.neighbours)
             for i in 0..<count {
                 let candidate = scratch.neighbours[i]
-                if i + 1 < count { Distance.prefetch(vector(at: scratch.neighbours[i + 1]), dimension: dimension) }
-                let d = distance(query, norm: queryNorm, to: candidate)
+                let d: Float
+                if kernel.quantizerBits != nil {
+                    if i + 1 < count { prefetchCodes(scratch.neighbours[i + 1]) }
+                    d = approximateDistance(scratch, norm: queryNorm, to: candidate, kernel: kernel)
+                } else {
+                    if i + 1 < count { Distance.prefetch(vector(at: scratch.neighbours[i + 1]), dimension: dimension) }
+                    d = distance(query, norm: queryNorm, to: candidate)
+                }
                 if d < currentDistance {
                     currentDistance = d
                     current = candidate
@@ -236,8 +262,8 @@ extension HNSWIndex {
     /// Rejected nodes (tombstones, filtered out) are still walked through, so the graph stays connected for the
     /// search; while the results are not full, the walk goes on past the point where an unfiltered search would stop.
     func searchLayer<A: SlotAcceptor>(
-        _ query: UnsafePointer<Float>, queryNorm: Float, entry: UInt32, entryDistance: Float, level: Int, ef: Int, scratch: SearchScratch,
-        acceptor: A
+        _ query: UnsafePointer<Float>, queryNorm: Float, entry: UInt32, entryDistance: Float, level: Int, ef: Int, kernel: DistanceKernel,
+        scratch: SearchScratch, acceptor: A
     ) {
         scratch.beginVisit()
         let visited = scratch.visited
@@ -253,7 +279,6 @@ extension HNSWIndex {
         }
         let neighbours = scratch.neighbours
         let dots = scratch.dots
-        let kernel = self.kernel
         let norms = self.norms
         let dimension = self.dimension
         while !scratch.candidates.isEmpty {
@@ -270,9 +295,13 @@ extension HNSWIndex {
                 let slot = neighbours[i]
                 if visited[Int(slot)] == generation { continue }
                 visited[Int(slot)] = generation
-                // One line is enough: the hardware prefetcher follows the sequential read of the rest
-                // (measured against four lines per vector and against a sliding window; see Benchmarks/README.md).
-                omnifin_prefetch(vector(at: slot))
+                if kernel.quantizerBits != nil {
+                    prefetchCodes(slot)
+                } else {
+                    // One line is enough: the hardware prefetcher follows the sequential read of the rest
+                    // (measured against four lines per vector and against a sliding window; see Benchmarks/README.md).
+                    omnifin_prefetch(vector(at: slot))
+                }
                 neighbours[fresh] = slot
                 fresh += 1
             }
@@ -285,6 +314,14 @@ extension HNSWIndex {
                 Distance.dots(rows: gathered, count: fresh, dimension: dimension, x: query, into: dots)
             case .simd:
                 for i in 0..<fresh { dots[i] = SIMDDistance.dot(query, vector(at: neighbours[i]), dimension: dimension) }
+            case .int8:
+                let integers = scratch.integerQuery
+                let prepared = scratch.preparedQuery
+                for i in 0..<fresh { dots[i] = ScalarQuantizer.dot8(integers, prepared, row: codeRow(neighbours[i]), dimension: dimension) }
+            case .int4:
+                let integers = scratch.integerQuery
+                let prepared = scratch.preparedQuery
+                for i in 0..<fresh { dots[i] = ScalarQuantizer.dot4(integers, prepared, row: codeRow(neighbours[i]), dimension: dimension) }
             }
             for i in 0..<fresh {
                 let slot = neighbours[i]

@@ -14,7 +14,8 @@ public struct SnapshotInfo: Sendable, Equatable {
 
 extension HNSWIndex {
     static let snapshotMagic: [UInt8] = Array("OMNIHNSW".utf8)
-    static let snapshotVersion: UInt32 = 1
+    /// Version 2 added the quantised walk's quantiser; version 1 files (without one) are still read.
+    static let snapshotVersion: UInt32 = 2
     static let headerSize = 128
 
     /// Writes the whole index to one file: a 128-byte header (magic, format version, parameters, counts, the
@@ -48,6 +49,12 @@ extension HNSWIndex {
             for slot in 0..<slots where levels[slot] > 0 {
                 try writer.append(upper[slot]!, count: Int(levels[slot]) * upperStride, headerSize: h)
             }
+            // The codes are not written: they are encoded again from the vectors with the same mean on load.
+            if let quantizer {
+                var width = [UInt32(quantizer.bits).littleEndian, 0]
+                try width.withUnsafeMutableBufferPointer { (b) throws(IndexError) in try writer.append(b.baseAddress!, count: 2, headerSize: h) }
+                try quantizer.mean.withUnsafeBufferPointer { (b) throws(IndexError) in try writer.append(b.baseAddress!, count: dimension, headerSize: h) }
+            }
             var header = HeaderBytes(size: h)
             for (i, byte) in Self.snapshotMagic.enumerated() { header.bytes[i] = byte }
             header.put(Self.snapshotVersion, at: 8)
@@ -68,6 +75,7 @@ extension HNSWIndex {
             header.put(UInt64(writer.written), at: 88)
             header.put(writer.hasher.finalize(), at: 96)
             header.put(configuration.repairThreshold.bitPattern, at: 104)
+            header.put(UInt64(quantizer?.trainedOn ?? 0), at: 112)
             let headerChecksum = header.bytes.withUnsafeBytes { XXHash64.hash(UnsafeRawBufferPointer(rebasing: $0[0..<120])) }
             header.put(headerChecksum, at: 120)
             let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: h, alignment: 8)
@@ -100,6 +108,8 @@ extension HNSWIndex {
         var top: Int
         var payloadBytes: Int
         var payloadChecksum: UInt64
+        /// Vectors the quantised walk's quantiser was trained on; 0 when the file holds none.
+        var quantizerTrainedOn: Int
     }
 
     private static func readHeader(_ reader: inout SnapshotReader) throws(IndexError) -> Header {
@@ -114,8 +124,8 @@ extension HNSWIndex {
         let header = HeaderBytes(raw)
         guard Array(raw[0..<8]) == snapshotMagic else { throw .invalidSnapshot(path, "it is not an Omnifin index snapshot (bad magic)") }
         let version = header.get(UInt32.self, at: 8)
-        guard version == snapshotVersion else {
-            throw .invalidSnapshot(path, "format version \(version) is not supported (this build reads version \(snapshotVersion))")
+        guard version == 1 || version == snapshotVersion else {
+            throw .invalidSnapshot(path, "format version \(version) is not supported (this build reads versions 1 and \(snapshotVersion))")
         }
         let checksum = raw.withUnsafeBytes { XXHash64.hash(UnsafeRawBufferPointer(rebasing: $0[0..<120])) }
         guard checksum == header.get(UInt64.self, at: 120) else { throw .invalidSnapshot(path, "the header checksum does not match") }
@@ -152,7 +162,8 @@ extension HNSWIndex {
             fileBytes: reader.size)
         return Header(
             info: info, slots: Int(slots), live: Int(live), tombstones: Int(tombstones), entry: header.get(UInt32.self, at: 72),
-            top: top, payloadBytes: Int(payloadBytes), payloadChecksum: header.get(UInt64.self, at: 96))
+            top: top, payloadBytes: Int(payloadBytes), payloadChecksum: header.get(UInt64.self, at: 96),
+            quantizerTrainedOn: version >= 2 ? Int(clamping: header.get(UInt64.self, at: 112)) : 0)
     }
 
     /// Loads an index written by ``save(to:generation:)``. Every size is checked before use and the payload
@@ -191,14 +202,26 @@ extension HNSWIndex {
         guard live == header.live, tombstones == header.tombstones else {
             throw .invalidSnapshot(path, "the node counts do not match the header")
         }
-        guard upperWords * 4 == reader.remaining else {
-            throw .invalidSnapshot(path, "the upper-layer lists should take \(upperWords * 4) bytes, \(reader.remaining) remain")
+        let quantizerBytes = header.quantizerTrainedOn > 0 ? 8 + d * 4 : 0
+        guard upperWords * 4 + quantizerBytes == reader.remaining else {
+            throw .invalidSnapshot(
+                path, "the upper-layer lists and the quantiser should take \(upperWords * 4 + quantizerBytes) bytes, \(reader.remaining) remain")
         }
         for slot in 0..<slots where index.levels[slot] > 0 {
             let words = Int(index.levels[slot]) * index.upperStride
             let list = UnsafeMutablePointer<UInt32>.allocate(capacity: words)
             index.upper[slot] = list
             try reader.read(into: list, count: words)
+        }
+        var quantizer: ScalarQuantizer?
+        if header.quantizerTrainedOn > 0 {
+            var width = [UInt32](repeating: 0, count: 2)
+            try width.withUnsafeMutableBufferPointer { (b) throws(IndexError) in try reader.read(into: b.baseAddress!, count: 2) }
+            var mean = [Float](repeating: 0, count: d)
+            try mean.withUnsafeMutableBufferPointer { (b) throws(IndexError) in try reader.read(into: b.baseAddress!, count: d) }
+            let bits = Int(UInt32(littleEndian: width[0]))
+            guard bits == 8 || bits == 4 else { throw .invalidSnapshot(path, "the quantiser has \(bits)-bit codes; this build reads 8 and 4") }
+            quantizer = ScalarQuantizer(bits: bits, mean: mean, trainedOn: header.quantizerTrainedOn)
         }
         guard reader.hasher.finalize() == header.payloadChecksum else {
             throw .invalidSnapshot(path, "the payload checksum does not match (the file is corrupt)")
@@ -249,6 +272,12 @@ extension HNSWIndex {
             state.deletedCount = header.tombstones
             state.entryPoint = header.live + header.tombstones > 0 ? header.entry : noNode
             state.maxLevel = header.live + header.tombstones > 0 ? header.top : -1
+        }
+        if let quantizer {
+            guard quantizer.mean.allSatisfy(\.isFinite) else { throw .invalidSnapshot(path, "the quantiser's mean is not finite") }
+            index.install(quantizer, slots: slots)
+        } else {
+            index.writeGate.withReadLock { index.trainQuantizerIfDue(adding: nil) }
         }
         return (index, header.info.generation)
     }

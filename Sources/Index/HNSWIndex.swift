@@ -12,10 +12,15 @@ import Synchronization
 /// node is re-selected from its live neighbours and theirs, and the deleted slots are reused.
 public final class HNSWIndex: @unchecked Sendable {
     public let configuration: HNSWConfiguration
-    /// The neighbour-scoring kernel of searches; settable so one graph can be measured with each.
+    /// The neighbour-scoring kernel of searches; settable so one graph can be measured with each. Choosing
+    /// ``DistanceKernel/int8`` or ``DistanceKernel/int4`` on an index that has enough vectors trains its quantiser and
+    /// encodes them first.
     public var kernel: DistanceKernel {
         get { kernelState.withLock { $0 } }
-        set { kernelState.withLock { $0 = newValue } }
+        set {
+            kernelState.withLock { $0 = newValue }
+            if newValue.quantizerBits != nil { writeGate.withReadLock { trainQuantizerIfDue(adding: nil) } }
+        }
     }
     private let kernelState: Mutex<DistanceKernel>
     let dimension: Int
@@ -37,6 +42,12 @@ public final class HNSWIndex: @unchecked Sendable {
     var levels: UnsafeMutablePointer<Int8>
     var keys: UnsafeMutablePointer<UInt64>
     var deleted: UnsafeMutablePointer<UInt8>
+    /// The quantised copy of the vectors that the ``DistanceKernel/int8`` and ``DistanceKernel/int4`` walks score (one
+    /// row of `codeStride` bytes per slot: its range, then its codes), and the quantiser that wrote it; both `nil`
+    /// until it is trained.
+    var codes: UnsafeMutableRawPointer?
+    var quantizer: ScalarQuantizer?
+    var codeStride = 0
 
     /// Shared by searches and writers; exclusive to grow the buffers or repair the graph.
     let structureLock = ReadWriteLock()
@@ -105,6 +116,7 @@ public final class HNSWIndex: @unchecked Sendable {
         levels.deallocate()
         keys.deallocate()
         deleted.deallocate()
+        codes?.deallocate()
     }
 
     /// Number of live vectors (deleted ones excluded).
@@ -141,11 +153,21 @@ public final class HNSWIndex: @unchecked Sendable {
                 + MemoryLayout<UnsafeMutablePointer<UInt32>?>.stride + 1 + MemoryLayout<UInt64>.stride + 1
             // A Swift dictionary keeps keys and values in separate arrays plus one metadata bit per bucket.
             let mapBytes = mapped * (MemoryLayout<UInt64>.stride + MemoryLayout<UInt32>.stride) + mapped / 8
-            return capacity * perSlot + upperBytes + mapBytes + nodeLocks.memoryBytes
+            return capacity * perSlot + upperBytes + mapBytes + nodeLocks.memoryBytes + codeBytesLocked
         }
     }
 
-    /// The raw vector bytes plus neighbour lists of the live graph: the yardstick for ``memoryBytes``.
+    /// Bytes of the quantised walk's copy of the vectors and its ranges (part of ``memoryBytes``); 0 until it is trained.
+    public var codeBytes: Int {
+        structureLock.withReadLock { codeBytesLocked }
+    }
+
+    private var codeBytesLocked: Int {
+        codes == nil ? 0 : capacity * codeStride + dimension * MemoryLayout<Float>.stride
+    }
+
+    /// The raw float32 vector bytes plus neighbour lists of the live graph: the yardstick for ``memoryBytes``
+    /// (the quantised copy of the vectors is not in it).
     public var payloadBytes: Int {
         structureLock.withReadLock {
             let used = state.withLock { $0.highWater }
@@ -192,6 +214,12 @@ public final class HNSWIndex: @unchecked Sendable {
         levels = move(levels, count: capacity, to: newCapacity)
         keys = move(keys, count: capacity, to: newCapacity)
         deleted = move(deleted, count: capacity, to: newCapacity)
+        if let codes {
+            let fresh = UnsafeMutableRawPointer.allocate(byteCount: newCapacity * codeStride, alignment: 64)
+            fresh.copyMemory(from: codes, byteCount: capacity * codeStride)
+            codes.deallocate()
+            self.codes = fresh
+        }
         (level0 + capacity * level0Stride).initialize(repeating: 0, count: (newCapacity - capacity) * level0Stride)
         (upper + capacity).initialize(repeating: nil, count: newCapacity - capacity)
         (levels + capacity).initialize(repeating: -1, count: newCapacity - capacity)

@@ -16,6 +16,9 @@ final class SearchScratch: @unchecked Sendable {
     private(set) var orderedCapacity: Int
 
     let query: UnsafeMutablePointer<Float>
+    /// The query as the quantised walks read it (see ``ScalarQuantizer/prepare(_:integers:)``).
+    let integerQuery: UnsafeMutablePointer<Int16>
+    var preparedQuery = ScalarQuantizer.PreparedQuery()
     let neighbours: UnsafeMutablePointer<UInt32>
     let dots: UnsafeMutablePointer<Float>
     let gathered: UnsafeMutablePointer<Float>
@@ -34,6 +37,7 @@ final class SearchScratch: @unchecked Sendable {
         orderedCapacity = 256
         ordered = .allocate(capacity: orderedCapacity)
         query = .allocate(capacity: dimension)
+        integerQuery = .allocate(capacity: dimension)
         neighbours = .allocate(capacity: maxDegree + 1)
         dots = .allocate(capacity: rows)
         gathered = .allocate(capacity: rows * dimension)
@@ -53,6 +57,7 @@ final class SearchScratch: @unchecked Sendable {
         results.deallocate()
         ordered.deallocate()
         query.deallocate()
+        integerQuery.deallocate()
         neighbours.deallocate()
         dots.deallocate()
         gathered.deallocate()

@@ -31,8 +31,8 @@ struct BenchANN: ParsableCommand {
     @Option(help: "Also time saving and loading a snapshot at this path (the file is removed afterwards).") var snapshot: String?
     @Option(help: "Search this snapshot instead of building (it is built and saved there when missing).") var index: String?
     @Option(name: .customLong("repeat"), help: "Time each ef this many times and keep the fastest pass.") var repeats: Int = 3
-    @Option(help: "Neighbour-scoring kernels, comma-separated: blas-dot, blas-gemv, simd; several alternate in one run.")
-    var kernel: String = "blas-dot"
+    @Option(help: "Neighbour-scoring kernels, comma-separated: blas-dot, blas-gemv, simd, int8, int4; several alternate in one run, the first is the index's own.")
+    var kernel: String = "int4"
     @Option(name: .customLong("filter-percent"), help: "Also measure searches under allow-lists passing these percentages, e.g. 1,5,20,50.")
     var filterPercent: String?
     @Flag(help: "Print one JSON document instead of the table.") var json = false
@@ -43,7 +43,7 @@ struct BenchANN: ParsableCommand {
             throw ValidationError("--ef must be a comma-separated list of positive integers (got '\(ef)')")
         }
         guard !kernels.isEmpty, kernels.count == kernel.split(separator: ",").count else {
-            throw ValidationError("--kernel must list blas-dot, blas-gemv or simd (got '\(kernel)')")
+            throw ValidationError("--kernel must list blas-dot, blas-gemv, simd, int8 or int4 (got '\(kernel)')")
         }
         guard k > 0 else { throw ValidationError("--k must be at least 1") }
         guard repeats > 0 else { throw ValidationError("--repeat must be at least 1") }

@@ -27,7 +27,7 @@ public struct ANNBenchmark: Sendable {
         public var repeats = 3
         /// Neighbour-scoring kernels to measure; with several, passes alternate between them in one process so
         /// that they see the same machine. The first is the one reported as `results`.
-        public var kernels: [DistanceKernel] = [.blasDot]
+        public var kernels: [DistanceKernel] = [.int4]
         /// Fractions of the base set an allow-list passes (e.g. 0.01): each is measured against exact filtered
         /// ground truth, on the first ``filteredQueries`` queries.
         public var filterFractions: [Double] = []
@@ -69,6 +69,8 @@ public struct ANNBenchmark: Sendable {
         public var indexBytes: Int
         /// Raw vector bytes plus neighbour lists: the yardstick of the memory target.
         public var payloadBytes: Int
+        /// The quantised walk's copy of the vectors (part of `indexBytes`); 0 when no kernel used it.
+        public var codeBytes = 0
         public var snapshotSaveSeconds: Double?
         public var snapshotLoadSeconds: Double?
         public var snapshotBytes: Int?
@@ -79,7 +81,7 @@ public struct ANNBenchmark: Sendable {
         public var json: String {
             var document: [String: Any] = [
                 "lib": "omnifin", "base": baseCount, "queries": queryCount, "dimension": dimension, "k": k,
-                "build_seconds": buildSeconds, "index_bytes": indexBytes, "payload_bytes": payloadBytes,
+                "build_seconds": buildSeconds, "index_bytes": indexBytes, "payload_bytes": payloadBytes, "code_bytes": codeBytes,
                 "kernel": (rows.first?.kernel ?? .blasDot).rawValue,
                 "results": rows.filter { $0.kernel == rows.first?.kernel }.map(jsonRow),
             ]
@@ -116,6 +118,12 @@ public struct ANNBenchmark: Sendable {
                     format: "build %.2f s, index %.1f MB (vectors + links %.1f MB, ratio %.3f)", buildSeconds, Double(indexBytes) / 1e6,
                     Double(payloadBytes) / 1e6, Double(indexBytes) / Double(max(payloadBytes, 1))),
             ]
+            if codeBytes > 0 {
+                lines.append(
+                    String(
+                        format: "of which the quantised walk's codes %.1f MB (ratio without them %.3f)", Double(codeBytes) / 1e6,
+                        Double(indexBytes - codeBytes) / Double(max(payloadBytes, 1))))
+            }
             if let snapshotSaveSeconds, let snapshotLoadSeconds, let snapshotBytes {
                 lines.append(
                     String(
@@ -157,15 +165,20 @@ public struct ANNBenchmark: Sendable {
         let k = options.k
         let truth = try groundTruth(base: base, queries: queries, progress: progress)
 
+        // The first kernel is the index's own: with int8 first, the build trains the quantiser (and its time counts).
         let configuration = HNSWConfiguration(
-            dimension: base.dimension, metric: options.metric, m: options.m, efConstruction: options.efConstruction)
+            dimension: base.dimension, metric: options.metric, m: options.m, efConstruction: options.efConstruction,
+            kernel: options.kernels.first ?? .blasDot)
         var buildSeconds = 0.0
         let index: HNSWIndex
         if let indexPath = options.indexPath, FileManager.default.fileExists(atPath: indexPath) {
             index = try HNSWIndex.load(from: indexPath).index
-            guard index.configuration == configuration, index.count == base.count else {
+            var expected = configuration
+            expected.kernel = index.configuration.kernel
+            guard index.configuration == expected, index.count == base.count else {
                 throw BenchmarkError("\(indexPath) holds another index (parameters or size differ); remove it to rebuild")
             }
+            index.kernel = configuration.kernel
             progress("loaded \(indexPath) instead of building")
         } else {
             index = try HNSWIndex(configuration: configuration, capacity: base.count)
@@ -221,6 +234,9 @@ public struct ANNBenchmark: Sendable {
             index.kernel = options.kernels[0]
             report.filtered = try measureFiltered(index: index, base: base, queries: queries, progress: progress)
         }
+        // Measured last: choosing the int8 kernel adds its codes.
+        report.indexBytes = index.memoryBytes
+        report.codeBytes = index.codeBytes
         let order = Dictionary(uniqueKeysWithValues: options.kernels.enumerated().map { ($1, $0) })
         report.rows.sort { (order[$0.kernel]!, $0.ef) < (order[$1.kernel]!, $1.ef) }
         return report
