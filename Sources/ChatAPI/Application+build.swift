@@ -28,6 +28,10 @@ struct SnapshotOnShutdown: Service {
 /// What the routes share: the stores, the bank, and the services built over them.
 public struct ServerDependencies: Sendable {
     let store: any OmnifinStore
+    /// The store's accounts for the routes: changes that end sessions also drop them from `sessions`.
+    let accounts: any AccountStore
+    /// Validated sessions: in Redis when `OMNIFIN_REDIS_URL` is set (shared by every replica), else in memory.
+    let sessions: any SessionCache
     let bank: KnowledgeBank
     let configuration: ServerConfiguration
     let sealer: DataSealer
@@ -83,22 +87,26 @@ public struct ServerDependencies: Sendable {
             logger.info("voice chat: speech to text by \(speechToText!.name), text to speech by \(textToSpeech!.name)")
         }
         var limiter: any RateLimiting = RateLimiter()
+        var sessions: any SessionCache = MemorySessionCache()
         var redisHealth: RedisHealth?
         if let redis = configuration.redis {
             let client = RedisClient(redis)
             let health = RedisHealth(description: redis.description, logger: logger)
             do {
                 try await client.ping()
-                logger.info("rate limits are shared through Redis at \(redis.description)")
+                logger.info("rate limits, sessions and query vectors are shared through Redis at \(redis.description)")
             } catch {
                 health.failed(error)
             }
             limiter = SharedRateLimiter(redis: client, health: health, prefix: configuration.redisKeyPrefix + "rate:")
+            sessions = RedisSessionCache(redis: client, health: health, prefix: configuration.redisKeyPrefix)
+            bank.queryCache = RedisQueryVectorCache(redis: client, health: health, prefix: configuration.redisKeyPrefix)
             redisHealth = health
         }
         return ServerDependencies(
-            store: store, bank: bank, configuration: configuration, sealer: sealer, mailer: mailer, speechToText: speechToText,
-            textToSpeech: textToSpeech, recognizer: recognizer, limiter: limiter, redisHealth: redisHealth, decoyHash: decoy, logger: logger)
+            store: store, accounts: AccountsWithSessionCache(base: store, sessions: sessions), sessions: sessions, bank: bank,
+            configuration: configuration, sealer: sealer, mailer: mailer, speechToText: speechToText, textToSpeech: textToSpeech,
+            recognizer: recognizer, limiter: limiter, redisHealth: redisHealth, decoyHash: decoy, logger: logger)
     }
 }
 
@@ -121,15 +129,16 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     metrics.addRoute(to: router, bank: bank)
 
     let limiter = dependencies.limiter
+    let accounts = dependencies.accounts
     let auth = AuthController(
-        accounts: store, mailer: dependencies.mailer, audit: audit, analytics: analytics, sealer: dependencies.sealer,
+        accounts: accounts, mailer: dependencies.mailer, audit: audit, analytics: analytics, sealer: dependencies.sealer,
         configuration: configuration, decoyHash: dependencies.decoyHash, limiter: limiter)
     // The public routes are limited per client address (login and resend have their own, stricter limits).
     let publicAuth = router.group("api/auth").add(middleware: AddressRateLimitMiddleware(limiter: limiter, perMinute: configuration.rateLimitPerMinute))
     publicAuth.addRoutes(auth.publicEndpoints, atPath: "")
 
     // Everything below needs a valid session token (and, for cookie sessions, the CSRF token on unsafe methods).
-    let protected = router.group("api").add(middleware: TokenAuthenticator(accounts: store)).add(middleware: RequireCaller())
+    let protected = router.group("api").add(middleware: TokenAuthenticator(accounts: accounts, sessions: dependencies.sessions)).add(middleware: RequireCaller())
         .add(middleware: CSRFMiddleware(sealer: dependencies.sealer))
         .add(middleware: RateLimitMiddleware(limiter: limiter, perMinute: configuration.rateLimitPerMinute))
     protected.addRoutes(auth.endpoints, atPath: "auth")
@@ -141,7 +150,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     protected.addRoutes(analyticsController.userEndpoints, atPath: "analytics")
     protected.addRoutes(analyticsController.adminEndpoints, atPath: "admin/analytics")
     protected.addRoutes(
-        AdminUsersController(accounts: store, audit: audit, mailer: dependencies.mailer, configuration: configuration).endpoints,
+        AdminUsersController(accounts: accounts, audit: audit, mailer: dependencies.mailer, configuration: configuration).endpoints,
         atPath: "admin/users")
     protected.addRoutes(PromptsController(prompts: store, audit: audit).endpoints, atPath: "admin/prompts")
     protected.addRoutes(AuditController(store: store).endpoints, atPath: "admin/audit")
@@ -212,6 +221,7 @@ public func buildApplication(store: any OmnifinStore, bank: KnowledgeBank, confi
         router: router, server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Omnifin"), logger: logger)
     app.addServices(SnapshotOnShutdown(bank: bank, logger: logger))
+    app.addServices(KnowledgeFollower(bank: bank, logger: logger, pollInterval: configuration.followInterval))
     app.addServices(MailDispatcher(mailer: dependencies.mailer, interval: configuration.mailPollInterval))
     if let recognizer = dependencies.recognizer {
         app.addServices(

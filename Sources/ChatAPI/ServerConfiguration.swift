@@ -39,6 +39,9 @@ public struct ServerConfiguration: Sendable {
     /// Serve the web pages from this folder, read on every request, instead of the copy built into the binary
     /// (`OMNIFIN_WEB_DIR`; for working on the pages without rebuilding).
     public var webDirectory: String?
+    /// How often the store's change log is read for writes made by other processes, besides PostgreSQL's
+    /// notifications (`OMNIFIN_FOLLOW_INTERVAL` in seconds; default 2).
+    public var followInterval: Duration = .seconds(2)
     /// How often the knowledge bank is checked for changes that call for a new speech language model.
     var voiceModelInterval: Duration = .seconds(30)
     /// How answers are made (the LLM API or the built-in answerer, budgets, the relevance threshold).
@@ -118,6 +121,12 @@ public struct ServerConfiguration: Sendable {
         if let directory = value("OMNIFIN_IMPORT_DIR") { configuration.importDirectory = directory }
         if let path = value("OMNIFIN_DATA_KEY_FILE") { configuration.dataKeyFile = path }
         configuration.webDirectory = value("OMNIFIN_WEB_DIR")
+        if let raw = value("OMNIFIN_FOLLOW_INTERVAL") {
+            guard let seconds = Double(raw), seconds >= 0.05, seconds <= 3600 else {
+                throw Invalid(description: "OMNIFIN_FOLLOW_INTERVAL '\(raw)' is not a number of seconds in 0.05...3600")
+            }
+            configuration.followInterval = .milliseconds(Int(seconds * 1000))
+        }
         if let url = value("OMNIFIN_REDIS_URL") { configuration.redis = try RedisClient.Configuration(url: url) }
         configuration.publicURL =
             value("OMNIFIN_PUBLIC_URL") ?? "\(configuration.tlsCertificatePath == nil ? "http" : "https")://\(configuration.host):\(configuration.port)"

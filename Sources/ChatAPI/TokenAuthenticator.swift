@@ -11,15 +11,21 @@ import Storage
 struct TokenAuthenticator: AuthenticatorMiddleware {
     typealias Context = AppRequestContext
     let accounts: any AccountStore
+    let sessions: any SessionCache
 
     func authenticate(request: Request, context: AppRequestContext) async throws -> AuthenticatedUser? {
         let bearer = request.headers.bearer?.token
         let token = bearer ?? request.cookies[SessionCookie.name]?.value
         guard let token, !token.isEmpty, token.utf8.count <= 200 else { return nil }
         let hash = Secrets.hash(token)
+        let now = Date()
+        if let cached = await sessions.session(tokenHash: hash), cached.tokenExpiresAt > now {
+            return AuthenticatedUser(user: cached.user, tokenHash: hash, expiresAt: cached.tokenExpiresAt, viaCookie: bearer == nil)
+        }
         guard let record = try await accounts.token(hash: hash), record.purpose == .session, record.revokedAt == nil,
-            record.expiresAt > Date(), let user = try await accounts.user(id: record.userID), user.disabledAt == nil
+            record.expiresAt > now, let user = try await accounts.user(id: record.userID), user.disabledAt == nil
         else { return nil }
+        await sessions.remember(CachedSession(user: user, tokenExpiresAt: record.expiresAt), tokenHash: hash)
         return AuthenticatedUser(user: user, tokenHash: hash, expiresAt: record.expiresAt, viaCookie: bearer == nil)
     }
 }

@@ -24,12 +24,24 @@ public struct KnowledgeWriteResult: Sendable {
         public var insertedChunks: [ChunkRecord]
         /// Whether the document existed before the write.
         public var existed: Bool
+
+        public init(documentID: String, removedChunkIDs: [Int64], insertedChunks: [ChunkRecord], existed: Bool) {
+            self.documentID = documentID
+            self.removedChunkIDs = removedChunkIDs
+            self.insertedChunks = insertedChunks
+            self.existed = existed
+        }
     }
 
     /// The store generation after the write; every write raises it by one.
     public var generation: Int64
     /// One outcome per write, in order.
     public var outcomes: [Outcome]
+
+    public init(generation: Int64, outcomes: [Outcome]) {
+        self.generation = generation
+        self.outcomes = outcomes
+    }
 }
 
 /// An entry of the knowledge change log, for replicas that follow the store.
@@ -88,6 +100,11 @@ public protocol KnowledgeStore: Sendable {
 
     /// Changes after `generation`, oldest first.
     func changes(after generation: Int64, limit: Int) async throws -> [KnowledgeChange]
+
+    /// Calls `changed` whenever a knowledge write is committed (by any process), until the calling task is
+    /// cancelled; throws when the notifications are lost (the caller reconnects and catches up with
+    /// ``changes(after:limit:)``). A store that cannot notify returns at once: its followers poll.
+    func followKnowledgeChanges(_ changed: @escaping @Sendable () -> Void) async throws
 
     /// Releases connections; the store is unusable afterwards.
     func close() async

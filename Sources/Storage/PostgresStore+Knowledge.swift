@@ -58,6 +58,28 @@ extension PostgresStore {
         }
     }
 
+    /// The `LISTEN`/`NOTIFY` channel on which every knowledge write announces its generation.
+    static let knowledgeChannel = "omnifin_knowledge"
+
+    /// Listens on one pooled connection and calls `changed` for every knowledge write committed by anyone (this
+    /// process included), until the task is cancelled; throws when the connection is lost.
+    public func followKnowledgeChanges(_ changed: @escaping @Sendable () -> Void) async throws {
+        let logger = logger
+        do {
+            try await client.withConnection { connection in
+                try await connection.listen(on: Self.knowledgeChannel) { notifications in
+                    changed()  // whatever was committed before the LISTEN took effect
+                    for try await _ in notifications { changed() }
+                }
+            }
+        } catch is CancellationError {
+            return
+        } catch {
+            logger.debug("the knowledge notifications stopped: \(error)")
+            throw PostgresStore.storeError(error)
+        }
+    }
+
     public func knowledgeGeneration() async throws -> Int64 {
         try await scalar("SELECT value FROM counters WHERE name = 'generation'", as: Int64.self) ?? 0
     }
@@ -180,6 +202,8 @@ extension PostgresStore {
                 SELECT \(generation), document_id, operation, now() FROM UNNEST(\(ids)::text[], \(writes.map(\.operation.rawValue))::text[])
                   AS c(document_id, operation)
                 """, logger: logger)
+            // Delivered at commit to every replica listening (see followKnowledgeChanges).
+            try await connection.query("SELECT pg_notify(\(PostgresStore.knowledgeChannel), \(String(generation)))", logger: logger)
 
             let outcomes = writes.map { write in
                 KnowledgeWriteResult.Outcome(

@@ -111,6 +111,9 @@ struct SQLiteChunkRow: Codable, FetchableRecord, PersistableRecord {
 }
 
 extension SQLiteStore {
+    /// SQLite has no notifications: followers poll ``changes(after:limit:)``.
+    public func followKnowledgeChanges(_ changed: @escaping @Sendable () -> Void) async throws {}
+
     public func knowledgeGeneration() async throws -> Int64 {
         try await read { db in try Int64.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'generation'") ?? 0 }
     }

@@ -70,12 +70,19 @@ enum APIHarness {
         }
     }
 
+    /// Runs `body` against a server over a fresh store of `kind`, or over the store at `databaseURL` (a second
+    /// replica of another server's database). `live` serves on a real socket with the background services running
+    /// (following the store, mail, snapshots); otherwise requests go straight to the router.
     static func withAPI(
-        _ kind: StoreKind, configure: @Sendable (inout ServerConfiguration) -> Void = { _ in }, _ body: @Sendable (Context) async throws -> Void
+        _ kind: StoreKind, databaseURL: String? = nil, live: Bool = false, configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
+        _ body: @Sendable (Context) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-api-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        try await TestStores.withDatabaseURL(kind) { url in
+        func withURL(_ run: (String) async throws -> Void) async throws {
+            if let databaseURL { try await run(databaseURL) } else { try await TestStores.withDatabaseURL(kind, run) }
+        }
+        try await withURL { url in
             let store = try await StoreFactory.open(url: url)
             let builtin = try embedder.get()
             var logger = Logger(label: "omnifin.test")
@@ -89,7 +96,7 @@ enum APIHarness {
             let settings = configuration
             let app = try await buildApplication(store: store, bank: bank, configuration: configuration, logger: logger)
             do {
-                try await app.test(.router) { client in
+                try await app.test(live ? .live : .router) { client in
                     try await body(
                         Context(
                             client: client, mailDirectory: directory.appendingPathComponent("mail"), store: store, bank: bank, configuration: settings))

@@ -1,5 +1,6 @@
 @testable import ChatAPI
 import Foundation
+import Storage
 import HTTPTypes
 import HummingbirdTesting
 import Logging
@@ -161,6 +162,46 @@ struct RedisTests {
         #expect(await first.take("user:bob", limitPerMinute: 5) == nil)
         #expect(await first.take("user:ada", limitPerMinute: 0) == nil)
         #expect(first.health.isUp && second.health.isUp)
+    }
+
+    @Test("sessions cached in Redis are seen by every replica and forgotten by token and by user; query vectors are shared")
+    func sharedCaches() async throws {
+        let configuration = try TestRedis.configuration()
+        let prefix = TestRedis.prefix()
+        let logger = Logger(label: "test")
+        let health = RedisHealth(description: "test", logger: logger)
+        let first = RedisSessionCache(redis: RedisClient(configuration), health: health, prefix: prefix)
+        let second = RedisSessionCache(redis: RedisClient(configuration), health: health, prefix: prefix)
+        let now = Date(timeIntervalSince1970: 1_800_000_000.125)
+        let ada = UserRecord(
+            id: "u-ada", email: "ada@example.com", displayName: "Ada", passwordHash: "$2b$04$x", role: "editor", groups: ["finance"], verifiedAt: now,
+            createdAt: now, updatedAt: now)
+        let session = CachedSession(user: ada, tokenExpiresAt: now.addingTimeInterval(3600))
+        await first.remember(session, tokenHash: "hash-1")
+        await first.remember(session, tokenHash: "hash-2")
+        #expect(await second.session(tokenHash: "hash-1") == session)
+        #expect(await second.session(tokenHash: "hash-2")?.user == ada)
+        await second.forget(tokenHash: "hash-1")
+        #expect(await first.session(tokenHash: "hash-1") == nil)
+        #expect(await first.session(tokenHash: "hash-2") != nil)
+        await second.forget(userID: "u-ada")
+        #expect(await first.session(tokenHash: "hash-2") == nil)
+        // The token itself is never a key: only its hash, which the caller passes.
+        let keys = try await RedisClient(configuration).send(["KEYS", prefix + "*"])
+        #expect(keys == .array([]), "\(keys)")
+
+        let vectors = (0..<2).map { _ in RedisQueryVectorCache(redis: RedisClient(configuration), health: health, prefix: prefix) }
+        let vector: [Float] = [0.25, -1.5, 3e-8, .pi]
+        await vectors[0].remember(vector, model: "m", text: "who approves invoices?")
+        #expect(await vectors[1].vector(model: "m", text: "who approves invoices?") == vector)
+        #expect(await vectors[1].vector(model: "other", text: "who approves invoices?") == nil)
+        guard case .array(let stored?) = try await RedisClient(configuration).send(["KEYS", prefix + "*"]) else {
+            Issue.record("KEYS did not answer an array")
+            return
+        }
+        let names = stored.compactMap(\.string)
+        #expect(names.count == 1 && names[0].hasPrefix(prefix + "query-vector:") && !names[0].contains("invoices"), "\(names)")
+        #expect(health.isUp)
     }
 
     @Test("Redis going away: requests keep being limited in memory at once, the outage is reported, and Redis is used again when it returns")

@@ -66,7 +66,7 @@ public enum TestStores {
 }
 
 /// Creates and drops databases in the test cluster. Names are generated here, never taken from input.
-enum PostgresDatabases {
+public enum PostgresDatabases {
     struct Database {
         var name: String
         var url: String
@@ -85,17 +85,38 @@ enum PostgresDatabases {
         try await administer(base: try TestStores.postgresURL(), "DROP DATABASE IF EXISTS \(database.name) WITH (FORCE)")
     }
 
+    /// Ends the connections to `databaseURL`'s database that are waiting in `LISTEN`: what a replica sees when its
+    /// notification connection is lost. Returns how many there were.
+    public static func terminateListeners(databaseURL: String) async throws -> Int {
+        guard case .postgres(let location) = try DatabaseLocation(url: databaseURL) else { throw TestStores.MissingPostgres() }
+        let statement: PostgresQuery = """
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE datname = \(location.database) AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()
+            """
+        return try await administer(base: databaseURL, statement).first ?? 0
+    }
+
     private static func administer(base: String, _ statement: String) async throws {
+        // A generated name, not input: CREATE/DROP DATABASE cannot take bind parameters.
+        _ = try await administer(base: base, PostgresQuery(unsafeSQL: statement))
+    }
+
+    /// Runs one statement in the cluster's `postgres` database and returns the first column of its rows as integers.
+    @discardableResult
+    private static func administer(base: String, _ statement: PostgresQuery) async throws -> [Int] {
         guard case .postgres(let location) = try DatabaseLocation(url: base) else { throw TestStores.MissingPostgres() }
         let configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password, database: "postgres",
             tls: .disable)
         let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "omnifin.test.admin"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
-            // A generated name, not input: CREATE/DROP DATABASE cannot take bind parameters.
-            try await client.query(PostgresQuery(unsafeSQL: statement))
+            var values: [Int] = []
+            for try await row in try await client.query(statement) {
+                if let value = try? row.decode(Int.self) { values.append(value) }
+            }
             group.cancelAll()
+            return values
         }
     }
 }

@@ -29,9 +29,15 @@ extension KnowledgeBank {
         var bm25List: Int?
         if query.mode != .bm25, !denseOff, let index, index.count > 0 {
             let vector: [Float]
+            let cache = queryCache
             do {
-                guard let first = try await embedTimed([text], purpose: "query").first else { throw KnowledgeBankError.embeddingFailed("no vector") }
-                vector = first
+                if let cached = await cache?.vector(model: embedder.modelName, text: text) {
+                    vector = cached
+                } else {
+                    guard let first = try await embedTimed([text], purpose: "query").first else { throw KnowledgeBankError.embeddingFailed("no vector") }
+                    vector = first
+                    await cache?.remember(first, model: embedder.modelName, text: text)
+                }
             } catch let error as KnowledgeBankError {
                 throw error
             } catch {

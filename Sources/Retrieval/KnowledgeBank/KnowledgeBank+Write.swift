@@ -21,10 +21,11 @@ extension KnowledgeBank {
     @discardableResult
     public func delete(ids: [String]) async throws -> [String] {
         try await gate.run {
+            try await self.catchUpLocked()
             let known = self.read { state in ids.filter { state.documents[$0] != nil } }
             guard !known.isEmpty else { return [] }
             let result = try await self.store.write(Array(Set(known)).sorted().map { .delete(documentID: $0) })
-            self.apply(result, documents: [:])
+            try await self.applyOwn(result, documents: [:])
             return result.outcomes.filter(\.existed).map(\.documentID)
         }
     }
@@ -57,6 +58,8 @@ extension KnowledgeBank {
 
     private func upsertLocked(_ inputs: [DocumentInput]) async throws -> [UpsertOutcome] {
         if let mismatch = read({ $0.modelMismatch }) { throw KnowledgeBankError.modelMismatch(mismatch) }
+        // Another process may have written since: what exists decides what is created and what updated.
+        try await catchUpLocked()
         let now = Date()
 
         // Resolve ids; a batch naming one document twice keeps the last version.
@@ -171,7 +174,7 @@ extension KnowledgeBank {
         let result = try await store.write(writes)
         var records: [String: DocumentRecord] = [:]
         for case .upsert(let record, _) in writes { records[record.id] = record }
-        apply(result, documents: records)
+        try await applyOwn(result, documents: records)
         return outcomes
     }
 

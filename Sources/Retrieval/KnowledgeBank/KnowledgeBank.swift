@@ -2,6 +2,7 @@ public import Foundation
 public import Index
 public import Logging
 import Metrics
+import Synchronization
 public import Storage
 
 /// The knowledge bank: the store (source of truth) kept in step with the in-memory vector and BM25 indexes.
@@ -97,6 +98,14 @@ public final class KnowledgeBank: @unchecked Sendable {
     let lock = ReadWriteLock()
     /// Guarded by `lock`.
     var state = State()
+    private let queryCacheState = Mutex<(any QueryVectorCache)?>(EmbeddingCache(capacity: 10_000))
+
+    /// Where query vectors are remembered: 10,000 in this process's memory unless replaced (the server puts them in
+    /// Redis when it has one); `nil` embeds every query.
+    public var queryCache: (any QueryVectorCache)? {
+        get { queryCacheState.withLock { $0 } }
+        set { queryCacheState.withLock { $0 = newValue } }
+    }
 
     init(store: any KnowledgeStore, embedder: any Embedder, chunker: Chunker, configuration: Configuration, logger: Logger) {
         self.store = store
