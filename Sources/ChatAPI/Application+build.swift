@@ -10,21 +10,6 @@ import HummingbirdTLS
 import NIOSSL
 public import Storage
 
-/// Saves the index snapshot when the server shuts down gracefully, so the next start loads instead of rebuilding.
-struct SnapshotOnShutdown: Service {
-    let bank: KnowledgeBank
-    let logger: Logger
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        do {
-            if let path = try await bank.saveSnapshot() { logger.info("saved the index snapshot to \(path) at generation \(bank.generation)") }
-        } catch {
-            logger.error("saving the index snapshot failed: \(error)")
-        }
-    }
-}
-
 /// What the routes share: the stores, the bank, and the services built over them.
 public struct ServerDependencies: Sendable {
     let store: any OmnifinStore
@@ -45,6 +30,7 @@ public struct ServerDependencies: Sendable {
     /// Rate-limit buckets: in Redis when `OMNIFIN_REDIS_URL` is set (shared by every replica), else in memory.
     let limiter: any RateLimiting
     let redisHealth: RedisHealth?
+    let snapshotHealth: SnapshotHealth
     /// A valid hash (at the configured cost) of nothing anyone knows, checked when a login names no account.
     let decoyHash: String
     let logger: Logger
@@ -106,7 +92,8 @@ public struct ServerDependencies: Sendable {
         return ServerDependencies(
             store: store, accounts: AccountsWithSessionCache(base: store, sessions: sessions), sessions: sessions, bank: bank,
             configuration: configuration, sealer: sealer, mailer: mailer, speechToText: speechToText, textToSpeech: textToSpeech,
-            recognizer: recognizer, limiter: limiter, redisHealth: redisHealth, decoyHash: decoy, logger: logger)
+            recognizer: recognizer, limiter: limiter, redisHealth: redisHealth,
+            snapshotHealth: SnapshotHealth(path: bank.configuration.snapshotPath), decoyHash: decoy, logger: logger)
     }
 }
 
@@ -124,9 +111,9 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: AuditMiddleware(trail: audit, analytics: analytics))
-    HealthController(bank: bank, redis: dependencies.redisHealth).addRoutes(to: router)
+    HealthController(bank: bank, redis: dependencies.redisHealth, snapshots: dependencies.snapshotHealth).addRoutes(to: router)
     WebAssets(directory: configuration.webDirectory).addRoutes(to: router)
-    metrics.addRoute(to: router, bank: bank)
+    metrics.addRoute(to: router, bank: bank, snapshots: dependencies.snapshotHealth)
 
     let limiter = dependencies.limiter
     let accounts = dependencies.accounts
@@ -220,7 +207,8 @@ public func buildApplication(store: any OmnifinStore, bank: KnowledgeBank, confi
     var app = Application(
         router: router, server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Omnifin"), logger: logger)
-    app.addServices(SnapshotOnShutdown(bank: bank, logger: logger))
+    app.addServices(
+        IndexSnapshotter(bank: bank, health: dependencies.snapshotHealth, logger: logger, interval: configuration.snapshotInterval))
     app.addServices(KnowledgeFollower(bank: bank, logger: logger, pollInterval: configuration.followInterval))
     app.addServices(MailDispatcher(mailer: dependencies.mailer, interval: configuration.mailPollInterval))
     if let recognizer = dependencies.recognizer {

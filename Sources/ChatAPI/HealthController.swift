@@ -8,6 +8,7 @@ import Storage
 struct HealthController {
     let bank: KnowledgeBank
     let redis: RedisHealth?
+    let snapshots: SnapshotHealth
 
     struct RedisStatus: Encodable {
         var status: String
@@ -25,6 +26,8 @@ struct HealthController {
         var modelMismatch: String?
         /// With `OMNIFIN_REDIS_URL`: `up`, or `down` while this replica falls back to its own memory (still ready).
         var redis: RedisStatus?
+        /// The index snapshots: a failing one does not make the server unready (it serves from memory).
+        var snapshot: SnapshotHealth.Status
     }
 
     /// The OpenAPI document shipped with the server (`Sources/ChatAPI/Resources/openapi.json`).
@@ -48,7 +51,8 @@ struct HealthController {
             return Readiness(
                 status: "ready", documents: bank.documentCount, passages: bank.passageCount, vectors: bank.vectorCount, generation: bank.generation,
                 embeddingModel: bank.embedder.modelName, modelMismatch: bank.modelMismatch,
-                redis: redis.map { RedisStatus(status: $0.isUp ? "up" : "down", address: $0.description, error: $0.lastError) })
+                redis: redis.map { RedisStatus(status: $0.isUp ? "up" : "down", address: $0.description, error: $0.lastError) },
+                snapshot: snapshots.status)
         }
     }
 }

@@ -39,6 +39,9 @@ public struct ServerConfiguration: Sendable {
     /// Serve the web pages from this folder, read on every request, instead of the copy built into the binary
     /// (`OMNIFIN_WEB_DIR`; for working on the pages without rebuilding).
     public var webDirectory: String?
+    /// How often the index snapshot is written when the knowledge has changed (`OMNIFIN_SNAPSHOT_INTERVAL` in seconds,
+    /// default 300; 0: only at shutdown).
+    public var snapshotInterval: Duration? = .seconds(300)
     /// How often the store's change log is read for writes made by other processes, besides PostgreSQL's
     /// notifications (`OMNIFIN_FOLLOW_INTERVAL` in seconds; default 2).
     public var followInterval: Duration = .seconds(2)
@@ -121,6 +124,12 @@ public struct ServerConfiguration: Sendable {
         if let directory = value("OMNIFIN_IMPORT_DIR") { configuration.importDirectory = directory }
         if let path = value("OMNIFIN_DATA_KEY_FILE") { configuration.dataKeyFile = path }
         configuration.webDirectory = value("OMNIFIN_WEB_DIR")
+        if let raw = value("OMNIFIN_SNAPSHOT_INTERVAL") {
+            guard let seconds = Double(raw), seconds == 0 || (seconds >= 1 && seconds <= 86_400) else {
+                throw Invalid(description: "OMNIFIN_SNAPSHOT_INTERVAL '\(raw)' is not 0 or a number of seconds in 1...86400")
+            }
+            configuration.snapshotInterval = seconds == 0 ? nil : .milliseconds(Int(seconds * 1000))
+        }
         if let raw = value("OMNIFIN_FOLLOW_INTERVAL") {
             guard let seconds = Double(raw), seconds >= 0.05, seconds <= 3600 else {
                 throw Invalid(description: "OMNIFIN_FOLLOW_INTERVAL '\(raw)' is not a number of seconds in 0.05...3600")

@@ -50,7 +50,7 @@ final class ServerMetrics: Sendable {
     }
 
     /// The text exposition, with the knowledge bank's sizes read now.
-    func exposition(bank: KnowledgeBank) -> String {
+    func exposition(bank: KnowledgeBank, snapshots: SnapshotHealth) -> String {
         func gauge(_ name: String, _ help: String, _ value: Double) {
             registry.makeGauge(descriptor: .init(namespace: "omnifin", metricName: name, unitName: "", helpText: help)).set(to: value)
         }
@@ -58,6 +58,10 @@ final class ServerMetrics: Sendable {
         gauge("knowledge_passages", "passages in the BM25 index", Double(bank.passageCount))
         gauge("index_vectors", "vectors in the HNSW index", Double(bank.vectorCount))
         gauge("store_generation", "the store generation the indexes reflect", Double(bank.generation))
+        let snapshot = snapshots.status
+        gauge("snapshot_failing", "1 while the index snapshot cannot be written (the server serves from memory)", snapshot.status == "failing" ? 1 : 0)
+        gauge("snapshot_failures", "failed index snapshot writes since the server started", Double(snapshot.failures))
+        gauge("snapshot_generation", "the store generation of the last index snapshot written", Double(snapshot.generation ?? 0))
         return registry.emitToString() + (ProcessMetrics.registry?.emitToString() ?? "")
     }
 }
@@ -84,11 +88,11 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension ServerMetrics {
-    func addRoute(to router: Router<AppRequestContext>, bank: KnowledgeBank) {
+    func addRoute(to router: Router<AppRequestContext>, bank: KnowledgeBank, snapshots: SnapshotHealth) {
         router.get("metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: self.exposition(bank: bank))))
+                body: .init(byteBuffer: ByteBuffer(string: self.exposition(bank: bank, snapshots: snapshots))))
         }
     }
 }

@@ -3,7 +3,7 @@ public import Foundation
 /// Where the store lives, parsed from `OMNIFIN_DATABASE_URL`.
 ///
 /// `sqlite:PATH` (relative paths are relative to the working directory; `sqlite::memory:` for a private
-/// in-memory database) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=disable|prefer|require`.
+/// in-memory database) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=disable|prefer|require&timeout=SECONDS`.
 public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     case sqlite(path: String)
     case postgres(PostgresLocation)
@@ -18,6 +18,9 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         public var password: String?
         public var database: String
         public var tls: TLSMode
+        /// How long a connection attempt, and each statement or transaction, may take before it fails with
+        /// ``StoreError/unavailable(_:)`` (`timeout=SECONDS`, default 10): a database that went away answers in time.
+        public var timeout: Duration = .seconds(10)
 
         public enum TLSMode: String, Sendable, Equatable {
             case disable, prefer, require
@@ -51,19 +54,30 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         }
         let database = String(components.path.drop(while: { $0 == "/" }))
         var tls = PostgresLocation.TLSMode.prefer
-        for item in components.queryItems ?? [] where item.name == "sslmode" {
-            switch item.value {
-            case "disable": tls = .disable
-            case "prefer", "allow": tls = .prefer
-            case "require", "verify-ca", "verify-full": tls = .require
-            default: throw .invalidDatabaseURL("sslmode '\(item.value ?? "")' is not one of disable, prefer, require")
+        var timeout: Duration = .seconds(10)
+        for item in components.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                switch item.value {
+                case "disable": tls = .disable
+                case "prefer", "allow": tls = .prefer
+                case "require", "verify-ca", "verify-full": tls = .require
+                default: throw .invalidDatabaseURL("sslmode '\(item.value ?? "")' is not one of disable, prefer, require")
+                }
+            case "timeout":
+                guard let seconds = item.value.flatMap(Double.init), seconds >= 0.1, seconds <= 3600 else {
+                    throw .invalidDatabaseURL("timeout '\(item.value ?? "")' is not a number of seconds in 0.1...3600")
+                }
+                timeout = .milliseconds(Int(seconds * 1000))
+            default:
+                continue
             }
         }
-        self = .postgres(
-            PostgresLocation(
-                host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
-                password: components.password.map { $0.removingPercentEncoding ?? $0 },
-                database: database.isEmpty ? user : database, tls: tls))
+        var location = PostgresLocation(
+            host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
+            password: components.password.map { $0.removingPercentEncoding ?? $0 }, database: database.isEmpty ? user : database, tls: tls)
+        location.timeout = timeout
+        self = .postgres(location)
     }
 
     /// The URL with its password hidden, for logs and error messages.

@@ -18,12 +18,12 @@ public final class PostgresStore: KnowledgeStore {
     private static let migrationLockKey: Int64 = 0x6f6d_6e69_6669_6e00
 
     /// Connects, checks the server answers, and migrates the schema.
-    /// - Throws: ``StoreError/connectionFailed(_:)`` when the server cannot be reached in `timeout`,
+    /// - Throws: ``StoreError/connectionFailed(_:)`` when the server cannot be reached in the location's timeout,
     ///   ``StoreError/migrationFailed(_:)``.
     public static func connect(
-        _ location: DatabaseLocation.PostgresLocation, maximumConnections: Int = 10, timeout: Duration = .seconds(15),
-        logger: Logger = Logger(label: "omnifin.storage")
+        _ location: DatabaseLocation.PostgresLocation, maximumConnections: Int = 10, logger: Logger = Logger(label: "omnifin.storage")
     ) async throws -> PostgresStore {
+        let timeout = location.timeout
         let tls: PostgresClient.Configuration.TLS =
             switch location.tls {
             case .disable: .disable
@@ -39,7 +39,7 @@ public final class PostgresStore: KnowledgeStore {
         let store = PostgresStore(
             client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger, location: description, server: location)
         do {
-            try await store.withTimeout(timeout) { try await store.client.query("SELECT 1", logger: logger) }
+            try await store.withDeadline { try await store.client.query("SELECT 1", logger: logger) }
         } catch {
             await store.close()
             throw StoreError.connectionFailed("cannot reach PostgreSQL at \(description): \(PostgresStore.describe(error))")
@@ -100,23 +100,38 @@ public final class PostgresStore: KnowledgeStore {
         return names
     }
 
-    func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @Sendable @escaping () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw StoreError.unavailable("no answer within \(timeout)")
+    /// Runs `body`, or throws ``StoreError/unavailable(_:)`` once the location's timeout has passed.
+    ///
+    /// The caller is answered at the deadline even when `body` does not react to cancellation (a request waiting
+    /// for a connection to a server that is down waits for the pool): `body` is cancelled and left to finish
+    /// on its own.
+    func withDeadline<T: Sendable>(_ body: @Sendable @escaping () async throws -> T) async throws -> T {
+        let timeout = server.timeout
+        let race = DeadlineRace<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.start(continuation)
+                let work = Task {
+                    do { race.finish(.success(try await body())) } catch { race.finish(.failure(error)) }
+                }
+                let timer = Task {
+                    try? await Task.sleep(for: timeout)
+                    if race.finish(.failure(StoreError.unavailable("PostgreSQL did not answer within \(timeout)"))) { work.cancel() }
+                }
+                race.onFinish { timer.cancel() }
             }
-            defer { group.cancelAll() }
-            return try await group.next()!
+        } onCancel: {
+            race.finish(.failure(CancellationError()))
         }
     }
 
     /// Runs `body` in a transaction, turning PostgreSQL's errors into ``StoreError``s.
-    func transaction<T: Sendable>(_ operation: String = #function, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ operation: String = #function, _ body: @Sendable @escaping (PostgresConnection) async throws -> T) async throws -> T {
+        let client = client
+        let logger = logger
         do {
             return try await StoreMetrics.timed("postgres", operation) {
-                try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+                try await withDeadline { try await client.withTransaction(logger: logger) { connection in try await body(connection) } }
             }
         } catch let error as StoreError {
             throw error
@@ -130,7 +145,9 @@ public final class PostgresStore: KnowledgeStore {
 
     /// Runs one statement (timed under the caller's name) and returns its rows.
     func query(_ query: PostgresQuery, operation: String = #function) async throws -> PostgresRowSequence {
-        try await StoreMetrics.timed("postgres", operation) { try await client.query(query, logger: logger) }
+        let client = client
+        let logger = logger
+        return try await StoreMetrics.timed("postgres", operation) { try await withDeadline { try await client.query(query, logger: logger) } }
     }
 
     static func storeError(_ error: any Error) -> StoreError {

@@ -13,8 +13,8 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Configuration comes from the environment (OMNIFIN_HOST, OMNIFIN_PORT, OMNIFIN_DATABASE_URL, OMNIFIN_INDEX_SNAPSHOT,
             OMNIFIN_MAIL=file:DIR, OMNIFIN_PUBLIC_URL, OMNIFIN_EMBEDDING_MODEL, OMNIFIN_DATA_KEY or OMNIFIN_DATA_KEY_FILE,
-            OMNIFIN_RATE_LIMIT_PER_MINUTE, OMNIFIN_LOGIN_ATTEMPTS_PER_MINUTE, OMNIFIN_REDIS_URL, OMNIFIN_FOLLOW_INTERVAL);
-            options override it. The defaults serve
+            OMNIFIN_RATE_LIMIT_PER_MINUTE, OMNIFIN_LOGIN_ATTEMPTS_PER_MINUTE, OMNIFIN_REDIS_URL, OMNIFIN_FOLLOW_INTERVAL,
+            OMNIFIN_SNAPSHOT_INTERVAL); options override it. The defaults serve
             http://127.0.0.1:8080 from sqlite:var/omnifin.db with the built-in embedder. The first account registered
             becomes admin; confirmation links are written to var/mail and printed in the log. Message contents are
             encrypted with the data key (generated into var/data.key on first start when OMNIFIN_DATA_KEY is unset: back it up).
@@ -23,7 +23,8 @@ struct Serve: AsyncParsableCommand {
             Several servers may share one database (replicas behind a load balancer): knowledge written through any of them,
             or by omnifin ingest, is searchable on all within a second (PostgreSQL notifications, and a look at the change
             log every OMNIFIN_FOLLOW_INTERVAL seconds, default 2). Give them one OMNIFIN_DATA_KEY and one OMNIFIN_REDIS_URL
-            so that sessions, rate limits and query vectors are shared.
+            so that sessions, rate limits and query vectors are shared. The index snapshot is written every
+            OMNIFIN_SNAPSHOT_INTERVAL seconds (default 300) when the knowledge changed, and at shutdown.
             """
     )
 

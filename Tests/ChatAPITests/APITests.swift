@@ -87,13 +87,14 @@ enum APIHarness {
             let builtin = try embedder.get()
             var logger = Logger(label: "omnifin.test")
             logger.logLevel = .error
-            let (bank, _) = try await KnowledgeBank.open(
-                store: store, embedder: builtin, chunker: KnowledgeBank.defaultChunker(for: builtin), logger: logger)
             var configuration = ServerConfiguration(
                 snapshotPath: directory.appendingPathComponent("index.hnsw").path, mailDirectory: directory.appendingPathComponent("mail").path,
                 bcryptCost: 4, dataKeyFile: directory.appendingPathComponent("data.key").path, mailRetryBase: 0.2, mailPollInterval: .milliseconds(100))
             configure(&configuration)
             let settings = configuration
+            let (bank, _) = try await KnowledgeBank.open(
+                store: store, embedder: builtin, chunker: KnowledgeBank.defaultChunker(for: builtin),
+                configuration: .init(snapshotPath: configuration.snapshotPath), logger: logger)
             let app = try await buildApplication(store: store, bank: bank, configuration: configuration, logger: logger)
             do {
                 try await app.test(live ? .live : .router) { client in

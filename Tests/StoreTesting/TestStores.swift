@@ -1,4 +1,7 @@
 public import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import PostgresNIO
 public import Storage
@@ -118,5 +121,69 @@ public enum PostgresDatabases {
             group.cancelAll()
             return values
         }
+    }
+}
+
+/// A PostgreSQL cluster of a test's own (scripts/test-postgres.sh on another port and folder), which the test may
+/// stop and start again, as an operator restarting the database would.
+public final class OwnPostgres: @unchecked Sendable {
+    public let port: Int
+    public let url: String
+    private let directory: String
+    private let script: String
+
+    public init() throws {
+        port = 40_000 + Int.random(in: 0..<15_000)
+        directory = "/tmp/omnifin-own-pg-\(port)"
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        script = repository.appendingPathComponent("scripts/test-postgres.sh").path
+        url = try Self.run(script, ["start"], port: port, directory: directory).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Stops the server: `immediate` is a crash (no checkpoint, clients cut off), `fast` a clean shutdown.
+    public func stop(mode: String = "immediate") throws {
+        let bin = try Self.run("/bin/sh", ["-c", "ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1"], port: port, directory: directory)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", bin + "/pg_ctl", "-D", directory, "-m", mode, "-w", "stop"], port: port, directory: directory)
+    }
+
+    public func start() throws {
+        _ = try Self.run(script, ["start"], port: port, directory: directory)
+    }
+
+    /// Stops the server and removes its folder.
+    public func remove() {
+        try? stop(mode: "fast")
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Runs a command to its end and returns what it printed. posix_spawn and waitpid rather than Foundation's
+    /// Process, whose wait missed the exit of a script that leaves a server running behind it.
+    @discardableResult
+    private static func run(_ executable: String, _ arguments: [String], port: Int, directory: String) throws -> String {
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMNIFIN_TEST_PG_PORT"] = String(port)
+        environment["OMNIFIN_TEST_PG_DIR"] = directory
+        // A file, not a pipe: the server the script starts inherits the descriptor and would hold a pipe open forever.
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-pg-\(UUID().uuidString).out").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, executable, &actions, nil, argv, envp) == 0 else { throw TestStores.MissingPostgres() }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // Exited normally with status 0 (WIFEXITED and WEXITSTATUS, which Swift does not import).
+        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else { throw TestStores.MissingPostgres() }
+        return (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
     }
 }
