@@ -111,6 +111,9 @@ def server():
     port = free_port()
     database = f"sqlite:{work}/omnifin.db"
     env = dict(os.environ)
+    if env.get("OMNIFIN_WEB_DIR"):
+        # The server runs in the work folder: a relative folder is meant from where the tests were started.
+        env["OMNIFIN_WEB_DIR"] = str(Path(env["OMNIFIN_WEB_DIR"]).resolve())
     env.update(
         OMNIFIN_MAIL=f"file:{work}/mail",
         OMNIFIN_DATA_KEY_FILE=f"{work}/data.key",
@@ -141,6 +144,8 @@ def server():
         except (OSError, ValueError, KeyError):
             pass
         if process.poll() is not None or time.time() > deadline:
+            process.kill()
+            process.wait()
             log.close()
             raise AssertionError("the server did not start:\n" + (work / "server.log").read_text()[-4000:])
         time.sleep(0.25)
@@ -249,9 +254,23 @@ def sign_in(driver, server, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
     visible(driver, "#chat-input")
 
 
-def screenshot(driver, name):
+def screenshot(driver, name, height=None, scroll_to=None):
+    """Saves the window as NAME.png in OMNIFIN_SCREENSHOTS (when set). Toasts are removed first: they cover a corner
+    of the page and are not what the picture shows. `height` makes the window that tall for the picture (and back
+    after), `scroll_to` scrolls the element with that selector to the top of the window."""
     folder = os.environ.get("OMNIFIN_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    driver.execute_script("for (const toast of document.querySelectorAll('#toasts .toast')) toast.remove()")
+    size = driver.get_window_size() if height else None
+    if size:
+        driver.set_window_size(size["width"], height)
+    try:
+        if scroll_to:
+            driver.execute_script("document.querySelector(arguments[0]).scrollIntoView({block: 'start'})", scroll_to)
         time.sleep(0.3)
         driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+    finally:
+        if size:
+            driver.set_window_size(size["width"], size["height"])

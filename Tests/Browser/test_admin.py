@@ -7,6 +7,7 @@ any order and next to the web app's tests on the same server.
 """
 
 import re
+import time
 import urllib.request
 import uuid
 
@@ -125,6 +126,17 @@ def test_real_sign_in_form_returns_to_the_admin_panel(driver, server):
     assert driver.find_element(By.CSS_SELECTOR, "#admin-nav-users").get_attribute("aria-current") == "page"
 
 
+def test_sign_in_returns_to_the_same_admin_page(driver, server):
+    driver.get(server.url + "/admin#/analytics")
+    wait(driver).until(lambda d: "#/signin" in d.current_url)
+    fill(driver, "#signin-email", ADMIN_EMAIL)
+    fill(driver, "#signin-password", ADMIN_PASSWORD)
+    clickable(driver, "#signin-submit").click()
+    wait(driver).until(lambda d: d.current_url.endswith("/admin#/analytics"))
+    visible(driver, "#analytics-totals")
+    assert driver.find_element(By.ID, "admin-nav-analytics").get_attribute("aria-current") == "page"
+
+
 # --- users ----------------------------------------------------------------------------------------------------------
 
 
@@ -218,6 +230,10 @@ def test_audit_log_pages_with_the_cursor(driver, server):
         server.api("PUT", f"/api/admin/users/{user['id']}", token=token, body={"display_name": f"Renamed {number}"}, expect=200)
     api_sign_in(driver, server, path="/admin#/audit")
     visible(driver, "#audit-table")
+    # The action field suggests what the server records, knowledge changes and imports included.
+    suggested = [option.get_attribute("value") for option in driver.find_elements(By.CSS_SELECTOR, "#audit-actions option")]
+    for action in ("user.update", "prompt.create", "knowledge.", "knowledge.created", "knowledge.deleted", "knowledge.import"):
+        assert action in suggested, action
     fill(driver, "#audit-action-filter", "user.update")
     clickable(driver, "#audit-apply").click()
     settled(driver, "#audit-table")
@@ -281,6 +297,30 @@ def test_disable_enable_and_delete_a_user(driver, server):
     wait(driver).until(EC.staleness_of(row))
     text_in(driver, "#toasts", "Lea Leaving was deleted")
     assert server.api("GET", f"/api/admin/users/{user['id']}", token=token)[0] == 404
+
+
+def test_deleting_a_user_refreshes_the_page_of_users(driver, server):
+    tag = unique("pager")
+    token = server.token()
+    for number in range(21):  # one more than a page
+        server.api("POST", "/api/admin/users", token=token, expect=201, body={
+            "email": f"{tag}-{number:02d}@example.com", "password": PASSWORD, "display_name": f"Pat {number}", "role": "user"})
+    api_sign_in(driver, server)
+    search_users(driver, tag)
+    rows = lambda d: d.find_elements(By.CSS_SELECTOR, "#users-table tr[data-user-id]")
+    assert len(rows(driver)) == 20
+    assert driver.find_element(By.ID, "users-page").text == "1–20 of 21"
+    first = rows(driver)[0]
+    click(driver, first.find_element(By.CSS_SELECTOR, "button.delete-user"))
+    clickable(driver, "#confirm-ok").click()
+    text_in(driver, "#toasts", "was deleted")
+    # The 21st user moved up into the page: still 20 rows, and the count says so.
+    wait(driver).until(lambda d: d.find_element(By.ID, "users-page").text == "1–20 of 20")
+    settled(driver, "#users-table")
+    wait(driver).until(lambda d: len(rows(d)) == 20)
+    assert driver.find_element(By.ID, "users-next").get_attribute("disabled") is not None
+    # Focus stays in the table, on the row that took the deleted one's place.
+    assert driver.switch_to.active_element.get_attribute("class") == "danger delete-user"
 
 
 def test_display_names_are_shown_as_text(driver, server):
@@ -389,7 +429,7 @@ def test_analytics_page(driver, server):
     text_in(driver, "#unanswered-list", off_topic)
     text_in(driver, "#top-questions", off_topic)
     driver.execute_script("window.scrollTo(0, 0)")
-    screenshot(driver, "admin-analytics")
+    screenshot(driver, "admin-analytics", height=1305)  # down to the end of the first row of charts
     # With no votes the feedback chart says so instead of drawing nothing (other tests may have voted).
     _, report = server.api("GET", "/api/admin/analytics?interval=day", token=token, expect=200)
     votes = report["totals"]["feedback_up"] + report["totals"]["feedback_down"]
@@ -479,6 +519,24 @@ def test_navigation_marks_the_current_page_and_moves_focus(driver, server):
     visible(driver, "#prompt-template")
     ActionChains(driver).send_keys(Keys.TAB).perform()
     assert driver.switch_to.active_element.get_attribute("class") == "skip-link"
+
+
+def test_skip_link_stays_on_the_page(driver, server):
+    api_sign_in(driver, server, path="/admin#/analytics")
+    visible(driver, "#analytics-totals")
+    ActionChains(driver).send_keys(Keys.TAB).perform()
+    skip = driver.switch_to.active_element
+    assert skip.get_attribute("class") == "skip-link"
+    skip.send_keys(Keys.ENTER)
+    wait(driver).until(lambda d: d.switch_to.active_element.get_attribute("id") == "main")
+    assert driver.execute_script("return location.hash") == "#/analytics"
+    assert driver.find_element(By.ID, "admin-nav-analytics").get_attribute("aria-current") == "page"
+    assert driver.find_elements(By.CSS_SELECTOR, "#main .admin-analytics #analytics-totals")
+    # An address with a hash that is no route of the panel (an old bookmark to #main) does not switch pages either.
+    driver.execute_script("location.hash = '#main'")
+    time.sleep(0.5)
+    assert driver.find_element(By.ID, "admin-nav-analytics").get_attribute("aria-current") == "page"
+    assert driver.find_elements(By.CSS_SELECTOR, "#main .admin-analytics")
 
 
 def test_sign_out(driver, server):

@@ -10,7 +10,9 @@ Each test drives the real `omnifin serve --demo` of conftest.py; the fixtures fa
 import json
 import shutil
 import subprocess
+import time
 import uuid
+import wave
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -189,6 +191,33 @@ def test_a_used_or_broken_confirmation_link_offers_a_new_one(server, driver):
     fill(driver, "#resend-email", unique("lost") + "@example.com")
     clickable(driver, "#resend-submit").click()
     text_in(driver, "#resend-status", "on its way")
+
+
+def test_the_service_worker_keeps_no_confirmation_token(server, driver):
+    """The worker keeps the page shell for offline starts, but a one-time link's token must never reach the disk."""
+    driver.get(server.url + "/#/signin")
+    visible(driver, "#signin-email")
+    wait(driver).until(lambda d: d.execute_script("return Boolean(navigator.serviceWorker.controller)"))
+    token = "token-" + uuid.uuid4().hex
+    driver.get(server.url + f"/verify?token={token}")
+    visible(driver, "#verify-error")
+    cached = lambda d: d.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        caches.keys()
+          .then((names) => Promise.all(names.map((name) => caches.open(name).then((cache) => cache.keys()))))
+          .then((lists) => done(lists.flat().map((request) => request.url)))
+          .catch((error) => done(["failed: " + error]));
+    """)
+    wait(driver).until(lambda d: server.url + "/verify" in cached(d))
+    urls = cached(driver)
+    assert not [url for url in urls if token in url or "?" in url], urls
+    # Offline, the shell still starts from the cache whatever the link's query.
+    driver.set_network_conditions(offline=True, latency=0, download_throughput=0, upload_throughput=0)
+    try:
+        driver.get(server.url + "/verify?token=another")
+        visible(driver, "#verify-heading")
+    finally:
+        driver.set_network_conditions(offline=False, latency=0, download_throughput=-1, upload_throughput=-1)
 
 
 def test_sign_in_returns_to_the_page_asked_for(server, driver):
@@ -407,6 +436,19 @@ def test_long_lists_load_more(server, driver):
     assert "Question 0:" in css(driver, "#conversation-list .conversation")[-1].text
     assert not driver.find_element(By.ID, "conversations-more").is_displayed()
 
+    # Asking again in the oldest one moves it to the top; the pages loaded with "Load more" stay.
+    oldest = css(driver, "#conversation-list .conversation")[-1]
+    oldest_id = oldest.get_attribute("data-id")
+    oldest.find_element(By.CSS_SELECTOR, "a").click()
+    wait(driver).until(lambda d: len(css(d, ".message.user")) == 1)
+    ask(driver, "And the payslips?")
+    wait(driver).until(lambda d: css(d, "#conversation-list .conversation")[0].get_attribute("data-id") == oldest_id)
+    ids = [item.get_attribute("data-id") for item in css(driver, "#conversation-list .conversation")]
+    assert len(ids) == 22 and len(set(ids)) == 22
+    assert "Question 0:" in css(driver, "#conversation-list .conversation")[0].text
+    assert css(driver, "#conversation-list .conversation a")[0].get_attribute("aria-current") == "page"
+    assert "Question 1:" in css(driver, "#conversation-list .conversation")[-1].text
+
     clickable(driver, "#nav-knowledge").click()
     wait(driver).until(lambda d: len(css(d, "#knowledge-results .knowledge-item")) == 20)
     clickable(driver, "#knowledge-more").click()
@@ -516,13 +558,43 @@ def test_import_shows_progress_until_done(server, driver, tmp_path):
         problems = driver.find_element(By.ID, "import-errors").text
         assert "Line 4" in problems and "petty-cash.jsonl" in problems
         driver.execute_script("window.scrollTo(0, 0)")
-        screenshot(driver, "knowledge")
+        screenshot(driver, "knowledge", height=1180)  # tall enough for the import panel with its progress bar
         _, listed = server.api("GET", f"/api/knowledge?source={source}&limit=10", token=token, expect=200)
         assert sorted(doc["title"] for doc in listed["documents"]) == sorted(row["title"] for row in rows)
     finally:
         _, listed = server.api("GET", f"/api/knowledge?source={source}&limit=10", token=token)
         for doc in listed.get("documents", []) if isinstance(listed, dict) else []:
             server.api("DELETE", f"/api/knowledge/{doc['id']}", token=token)
+
+
+def test_import_progress_stops_when_the_job_is_refused(server, driver, tmp_path):
+    """A 404 (or 403) for the import job does not change by asking again: the page says so and stops polling."""
+    export = tmp_path / "lost.jsonl"
+    export.write_text(json.dumps({"id": "x-1", "title": "Lost job", "body": "Never imported."}) + "\n")
+    sign_in(driver, server)
+    clickable(driver, "#nav-knowledge").click()
+    visible(driver, "#import-file")
+    # The upload is answered here with a job the server does not know, as if it had been removed meanwhile.
+    driver.execute_script("""
+        window.__polls = 0;
+        const original = window.fetch;
+        window.fetch = (input, init = {}) => {
+          const url = String(input);
+          if (url.startsWith("/api/knowledge/import?") && init.method === "POST") {
+            const body = JSON.stringify({ job: "no-such-job" });
+            return Promise.resolve(new Response(body, { status: 202, headers: { "Content-Type": "application/json" } }));
+          }
+          if (url.startsWith("/api/knowledge/import/")) window.__polls += 1;
+          return original(input, init);
+        };
+    """)
+    driver.find_element(By.ID, "import-file").send_keys(str(export))
+    clickable(driver, "#import-submit").click()
+    text_in(driver, "#import-error", "import job no-such-job")
+    assert "could not be read" in driver.find_element(By.ID, "import-status").text
+    assert driver.find_element(By.ID, "import-submit").is_enabled()
+    time.sleep(2.5)
+    assert driver.execute_script("return window.__polls") == 1
 
 
 def test_citation_link_opens_the_entry_with_the_passage_highlighted(server, driver):
@@ -570,12 +642,18 @@ def test_phone_sized_chat(server, phone):
 @pytest.fixture(scope="module")
 def spoken_question(tmp_path_factory):
     """ "how do i submit an expense report" spoken by eSpeak NG, with silence around it (Chromium loops it)."""
-    if not shutil.which("espeak-ng") or not shutil.which("sox"):
-        pytest.skip("espeak-ng and sox are needed to make the spoken question")
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng is needed to make the spoken question")
     folder = tmp_path_factory.mktemp("voice")
     raw, padded = folder / "raw.wav", folder / "question.wav"
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), "how do i submit an expense report"], check=True)
-    subprocess.run(["sox", str(raw), str(padded), "pad", "0.5", "1.5"], check=True)
+    with wave.open(str(raw), "rb") as source:
+        params = source.getparams()
+        speech = source.readframes(params.nframes)
+    silence = lambda seconds: b"\0" * (int(seconds * params.framerate) * params.sampwidth * params.nchannels)
+    with wave.open(str(padded), "wb") as target:
+        target.setparams(params)
+        target.writeframes(silence(0.5) + speech + silence(1.5))
     return padded
 
 
@@ -607,6 +685,115 @@ def test_voice_question_is_transcribed_answered_and_spoken(server, spoken_questi
     finally:
         browser.quit()
     assert not errors, "errors in the browser console:\n" + "\n".join(errors)
+
+
+def test_microphone_is_off_without_speech_services(server, driver):
+    """A server without speech recognition (or synthesis) has no voice route: the button is off and says why."""
+    sign_in(driver, server)
+    _, status = server.api("GET", "/api/chat/status", token=server.token(), expect=200)
+    assert status["stt"]["available"] and status["tts"]["available"], status
+    wait(driver).until(lambda d: d.execute_script(
+        "return performance.getEntriesByType('resource').some((entry) => entry.name.endsWith('/api/chat/status'))"))
+    assert clickable(driver, "#voice-button").is_enabled()
+    assert not driver.find_element(By.ID, "voice-unavailable").is_displayed()
+
+    # The same server as if it had no speech recognition.
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+        const original = window.fetch;
+        window.fetch = async (input, init) => {
+          const response = await original(input, init);
+          if (String(input) !== "/api/chat/status") return response;
+          const status = await response.json();
+          status.stt = { name: "none", available: false, detail: "install pocketsphinx-en-us" };
+          return new Response(JSON.stringify(status), { status: 200, headers: { "Content-Type": "application/json" } });
+        };
+    """})
+    driver.refresh()
+    note = visible(driver, "#voice-unavailable")
+    assert "not available on this server (no speech recognition)" in note.text
+    assert "install pocketsphinx-en-us" in note.text  # an administrator is told what the server lacks
+    button = driver.find_element(By.ID, "voice-button")
+    assert not button.is_enabled()
+    assert button.get_attribute("aria-describedby") == "voice-unavailable"
+    assert "not available" in button.get_attribute("title")
+    # It stays off after a question (the end of the busy state does not turn it back on).
+    ask(driver, "When is the salary paid?")
+    assert not driver.find_element(By.ID, "voice-button").is_enabled()
+
+
+def test_audio_is_started_inside_the_click(server, driver):
+    """Safari on iOS keeps an AudioContext suspended unless it is made and resumed in the click itself, before the
+    wait for the microphone permission."""
+    sign_in(driver, server)
+    driver.execute_script("""
+        window.__order = [];
+        const Original = window.AudioContext;
+        window.AudioContext = class extends Original {
+          constructor(...args) {
+            super(...args);
+            window.__order.push("context");
+          }
+          resume() {
+            window.__order.push("resume");
+            return super.resume();
+          }
+        };
+        const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+        navigator.mediaDevices.getUserMedia = (constraints) => {
+          window.__order.push("microphone");
+          return getUserMedia(constraints);
+        };
+    """)
+    button = clickable(driver, "#voice-button")
+    button.click()
+    wait(driver).until(lambda d: button.get_attribute("aria-pressed") == "true")
+    assert driver.execute_script("return window.__order") == ["context", "resume", "microphone"]
+    button.send_keys(Keys.ESCAPE)
+    text_in(driver, "#voice-status", "Recording discarded")
+    assert button.get_attribute("aria-pressed") == "false"
+
+
+def test_recorder_worklet_hands_over_the_last_partial_block(server, driver):
+    """The worklet posts 2048-sample blocks; on "flush" it must also hand over the samples of the unfinished block,
+    or up to 40 ms of the end of every question would be lost. Rendered offline: 0.5 s of a constant signal, then
+    the flush while the rendering is suspended."""
+    sign_in(driver, server)
+    result = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        (async () => {
+          const { trustedScriptURL } = await import("/assets/trusted.js");
+          const context = new OfflineAudioContext(1, 48000, 48000);
+          await context.audioWorklet.addModule(trustedScriptURL("/assets/recorder-worklet.js"));
+          const node = new AudioWorkletNode(context, "omnifin-recorder", { numberOfOutputs: 1, outputChannelCount: [1] });
+          let blocks = 0, samples = 0, values = new Set(), flushed = null;
+          const answered = new Promise((resolve) => {
+            node.port.onmessage = ({ data }) => {
+              const block = data instanceof Float32Array ? data : data.samples;
+              if (data instanceof Float32Array) blocks += 1;
+              samples += block.length;
+              for (const value of block) values.add(value);
+              if (!(data instanceof Float32Array)) resolve(data.type);
+            };
+          });
+          const source = new ConstantSourceNode(context, { offset: 0.25 });
+          source.connect(node);
+          node.connect(context.destination);
+          source.start();
+          context.suspend(0.5).then(async () => {
+            const rendered = Math.round(context.currentTime * context.sampleRate);
+            node.port.postMessage({ type: "flush" });
+            const reply = await Promise.race([answered, new Promise((resolve) => setTimeout(() => resolve("no answer"), 3000))]);
+            done({ rendered, blocks, samples, reply, values: [...values] });
+            context.resume();
+          });
+          context.startRendering();
+        })().catch((error) => done({ error: String(error) }));
+    """)
+    assert "error" not in result, result
+    assert result["reply"] == "flushed"
+    assert result["rendered"] % 2048 != 0 and result["blocks"] == result["rendered"] // 2048
+    assert result["samples"] == result["rendered"], result
+    assert result["values"] == [0.25]
 
 
 def test_denied_microphone_is_explained(server):

@@ -16,6 +16,12 @@ const KNOWN_ACTIONS = [
   "prompt.",
   "prompt.create",
   "prompt.activate",
+  "knowledge.",
+  "knowledge.created",
+  "knowledge.updated",
+  "knowledge.metadata_updated",
+  "knowledge.deleted",
+  "knowledge.import",
   "auth.",
   "auth.login_failed",
   "security.",
@@ -82,7 +88,7 @@ export async function render(container, context) {
 
   mount(
     container,
-    pageHeader("Audit log", "Every change to users and prompts, sign-up and sign-in problems, and refused requests."),
+    pageHeader("Audit log", "Every change to users, prompts and the knowledge bank, sign-up and sign-in problems, and refused requests."),
     filters,
     error,
     status,

@@ -246,13 +246,15 @@ export async function render(container, context) {
         if (!sure) return remove.focus();
         try {
           await api(`/api/admin/users/${encodeURIComponent(user.id)}`, { method: "DELETE", signal });
-          // Keep keyboard focus near where it was: the next row's delete button, else the search field.
-          const neighbour = tr.nextElementSibling || tr.previousElementSibling;
+          const place = Array.from(tbody.children).indexOf(tr);
           tr.remove();
-          state.total = Math.max(0, state.total - 1);
-          updatePager();
           toast(`${user.display_name} was deleted.`, "success");
           hideError();
+          // Read the page again: the count changes and the next page's first user moves up into this one.
+          await load();
+          // Keep keyboard focus near where it was: the row now in the deleted one's place, else the search field.
+          const rows = tbody.querySelectorAll("tr[data-user-id]");
+          const neighbour = rows[Math.min(place, rows.length - 1)];
           const target = neighbour && (neighbour.querySelector(".delete-user") || neighbour.querySelector(".role-select"));
           (target || search).focus();
         } catch (problem) {

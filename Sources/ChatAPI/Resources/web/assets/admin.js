@@ -10,8 +10,6 @@ import * as prompts from "./admin-prompts.js";
 import * as analytics from "./admin-analytics.js";
 import * as audit from "./admin-audit.js";
 
-const SIGN_IN = "/#/signin?next=/admin";
-
 const ROUTES = {
   users: { label: "Users", page: users },
   prompts: { label: "Prompts", page: prompts },
@@ -22,8 +20,15 @@ const ROUTES = {
 let current = null; // {controller, leave: [fn]} of the page on screen
 let me = null;
 
+// The sign-in form, and back to the same admin page after it.
 function goToSignIn() {
-  window.location.replace(SIGN_IN);
+  const page = isRoute(window.location.hash) ? window.location.hash : "";
+  window.location.replace("/#/signin?next=" + encodeURIComponent("/admin" + page));
+}
+
+// Only "#/…" addresses are the router's; others (the skip link's #main) are anchors on the page.
+function isRoute(hash) {
+  return hash.startsWith("#/");
 }
 
 // "#/users?…" → "users"; anything unknown falls back to the users page.
@@ -119,6 +124,11 @@ function denied(user) {
 
 async function start() {
   registerServiceWorker();
+  // The skip link must not change the hash (the router owns it): it only moves focus to <main>.
+  document.getElementById("skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    document.getElementById("main").focus();
+  });
   window.addEventListener("omnifin:signed-out", goToSignIn);
   window.addEventListener("pagehide", leaveCurrent);
   // Back from the browser's page cache: the page's streams and requests were ended on pagehide, so draw it anew.
@@ -140,7 +150,9 @@ async function start() {
   if (!me) return goToSignIn();
   if (me.role !== "admin") return denied(me);
   buildNav();
-  window.addEventListener("hashchange", () => show(true));
+  window.addEventListener("hashchange", () => {
+    if (isRoute(window.location.hash) || window.location.hash === "") show(true);
+  });
   show(false);
 }
 

@@ -81,13 +81,6 @@ export async function api(path, options = {}) {
   return response.text();
 }
 
-// Like api(), but hands back the Response itself (for headers or binary bodies) after the status check.
-export async function apiResponse(path, options = {}) {
-  const response = await request(path, options);
-  if (!response.ok) throw await errorFrom(response);
-  return response;
-}
-
 // Server-Sent Events from a POST (EventSource can only GET): yields {event, data} with data parsed as JSON
 // when it is JSON. Stops when the server closes the stream or `signal` aborts.
 export async function* events(path, { method = "POST", json, signal } = {}) {

@@ -361,6 +361,7 @@ class ChatView {
       canStart: () => !this.busy,
     });
     this.loadConversations(false);
+    this.checkVoice();
   }
 
   build(main) {
@@ -418,6 +419,7 @@ class ChatView {
     this.stop.addEventListener("click", () => this.abort());
     this.voiceButton = h("button", { id: "voice-button", type: "button", class: "secondary voice-button" }, icon("mic"));
     this.voiceStatus = h("p", { id: "voice-status", class: "voice-status", role: "status", "aria-live": "polite", hidden: true });
+    this.voiceOff = h("p", { id: "voice-unavailable", class: "hint voice-unavailable", hidden: true });
     const composer = h(
       "form",
       { id: "composer", class: "composer", "aria-label": "Ask a question", on: { submit: (event) => {
@@ -435,6 +437,7 @@ class ChatView {
         this.stop,
       ),
       h("p", { id: "chat-input-hint", class: "hint composer-hint" }, "Enter sends, Shift+Enter starts a new line, Escape stops an answer."),
+      this.voiceOff,
     );
 
     mount(
@@ -473,6 +476,32 @@ class ChatView {
     this.blobUrls = [];
   }
 
+  // Voice questions need the server's speech recognition and speech synthesis (it has no voice route without
+  // both): when either is missing the microphone button is turned off, with the reason under the composer. When
+  // the status cannot be read the button stays; the server's answer to a recording explains any refusal.
+  async checkVoice() {
+    let status;
+    try {
+      status = await api("/api/chat/status");
+    } catch {
+      return;
+    }
+    if (this.destroyed) return;
+    const missing = [
+      ["speech recognition", status.stt],
+      ["speech synthesis", status.tts],
+    ].filter(([, component]) => !component || !component.available);
+    if (missing.length === 0) return;
+    let reason = `Voice questions are not available on this server (no ${missing.map(([what]) => what).join(" and no ")}); type your question instead.`;
+    // Administrators also get what the server says is missing (which package to install).
+    const details = missing.map(([, component]) => component && component.detail).filter(Boolean);
+    if (this.app.user && this.app.user.role === "admin" && details.length > 0) reason += ` The server says: ${details.join("; ")}.`;
+    this.voice.setUnavailable(reason);
+    this.voiceOff.textContent = reason;
+    this.voiceOff.hidden = false;
+    this.voiceButton.setAttribute("aria-describedby", "voice-unavailable");
+  }
+
   // ---- Conversations
 
   setDrawer(open) {
@@ -498,6 +527,8 @@ class ChatView {
       if (!more) mount(this.list);
       for (const conversation of page.conversations) {
         this.conversationTitles.set(conversation.id, conversation.title);
+        // One asked again meanwhile is already on top of the list (showConversationFirst).
+        if (more && this.listItem(conversation.id)) continue;
         this.list.append(this.conversationItem(conversation));
       }
       this.nextConversations = page.next || null;
@@ -522,6 +553,29 @@ class ChatView {
         h("time", { class: "conversation-date", datetime: conversation.updated_at }, formatDate(conversation.updated_at)),
       ),
     );
+  }
+
+  listItem(id) {
+    return Array.from(this.list.children).find((item) => item.dataset.id === id) || null;
+  }
+
+  // After a turn the conversation is the most recently updated one: it moves to (or appears at) the top, and the
+  // pages already loaded with "Load more" stay as they are.
+  async showConversationFirst(id) {
+    let conversation = { id, title: this.conversationTitles.get(id) || this.title.textContent, updated_at: new Date().toISOString() };
+    try {
+      const page = await api("/api/chat/history?" + new URLSearchParams({ conversation_id: id, limit: "1" }));
+      conversation = page.conversation;
+    } catch {
+      // The list shows what the page knows; the next visit reads it again.
+    }
+    if (this.destroyed) return;
+    this.conversationTitles.set(id, conversation.title);
+    const old = this.listItem(id);
+    if (old) old.remove();
+    this.list.prepend(this.conversationItem(conversation));
+    this.listStatus.textContent = "";
+    this.markActive();
   }
 
   markActive() {
@@ -646,7 +700,7 @@ class ChatView {
     this.send.disabled = busy;
     this.send.hidden = busy;
     this.stop.hidden = !busy;
-    this.voiceButton.disabled = busy;
+    this.voiceButton.disabled = busy || Boolean(this.voice.unavailable);
     if (busy && focused === this.send) this.stop.focus();
     else if (!busy && (focused === this.stop || focused === document.body)) this.input.focus();
   }
@@ -674,7 +728,7 @@ class ChatView {
     if (view !== this.view || this.destroyed || !this.conversationId) return;
     const hash = "#/chat/" + encodeURIComponent(this.conversationId);
     if (location.hash !== hash) history.replaceState(null, "", hash);
-    this.loadConversations(false);
+    this.showConversationFirst(this.conversationId);
   }
 
   async ask(question) {

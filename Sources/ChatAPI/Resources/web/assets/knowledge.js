@@ -309,6 +309,15 @@ function importPanel(onFinished) {
         return;
       }
     } catch (failure) {
+      if (stopped) return;
+      // A refusal (403, 404 …) stays one however often it is asked; a dropped connection, 429 or 5xx may pass.
+      if (failure.status >= 400 && failure.status < 500 && failure.status !== 429) {
+        submit.disabled = false;
+        status.dataset.status = "unknown";
+        status.textContent = "The progress of the import could not be read.";
+        showFieldError(form, { message: errorMessage(failure) }, error);
+        return;
+      }
       status.textContent = "The progress could not be read: " + errorMessage(failure) + " Retrying…";
     }
     timer = setTimeout(() => poll(job), 1000);

@@ -40,20 +40,26 @@ class Recorder {
     this.chunks = [];
     this.frames = 0;
     this.maxFrames = Infinity;
+    this.flushed = null; // resolves stop()'s wait for the worklet's last block
   }
 
+  // Call it straight from the click (its first part runs before any await): Safari on iOS leaves an AudioContext
+  // made or resumed outside a user gesture suspended, and the wait for the microphone permission ends the gesture.
   async start() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       throw new DOMException("navigator.mediaDevices is missing", "NotSupportedError");
     }
-    // The browser's call processing (echo cancellation, noise suppression, automatic gain) is tuned for people
-    // listening, and it smears and clips speech for the recogniser: ask for the plain signal.
-    this.stream = await navigator.mediaDevices.getUserMedia({
-      audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
-    });
+    this.context = new AudioContext();
+    // Settled either way, so a refused microphone does not leave a rejected promise behind.
+    const resumed = this.context.resume().then(() => null, (error) => error);
     try {
-      this.context = new AudioContext();
-      if (this.context.state === "suspended") await this.context.resume();
+      // The browser's call processing (echo cancellation, noise suppression, automatic gain) is tuned for people
+      // listening, and it smears and clips speech for the recogniser: ask for the plain signal.
+      this.stream = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+      });
+      const failure = await resumed;
+      if (failure) throw failure;
       this.rate = this.context.sampleRate;
       this.maxFrames = Math.floor(MAX_SECONDS * this.rate);
       this.source = this.context.createMediaStreamSource(this.stream);
@@ -64,7 +70,15 @@ class Recorder {
       if (this.context.audioWorklet && typeof AudioWorkletNode === "function") {
         await this.context.audioWorklet.addModule(trustedScriptURL("/assets/recorder-worklet.js"));
         this.node = new AudioWorkletNode(this.context, "omnifin-recorder", { numberOfOutputs: 1, outputChannelCount: [1] });
-        this.node.port.onmessage = (event) => this.push(event.data);
+        this.node.port.onmessage = ({ data }) => {
+          if (data instanceof Float32Array) {
+            this.push(data);
+          } else if (data && data.type === "flushed") {
+            this.push(data.samples);
+            if (this.flushed) this.flushed();
+          }
+        };
+        this.worklet = true;
       } else {
         this.node = this.context.createScriptProcessor(4096, 1, 1);
         this.node.onaudioprocess = (event) => this.push(new Float32Array(event.inputBuffer.getChannelData(0)));
@@ -83,8 +97,23 @@ class Recorder {
     this.frames += block.length;
   }
 
+  // Asks the worklet for its partly filled last block (up to 2048 samples, 40 ms of the question's end) and waits
+  // for it; a worklet that does not answer (a closed context) costs only that block.
+  flush() {
+    if (!this.worklet || !this.node) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, 500);
+      this.flushed = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.node.port.postMessage({ type: "flush" });
+    });
+  }
+
   // The samples so far as one mono buffer, and the microphone released.
-  stop() {
+  async stop() {
+    await this.flush();
     const total = Math.min(this.frames, this.maxFrames);
     const samples = new Float32Array(total);
     let offset = 0;
@@ -108,7 +137,7 @@ class Recorder {
       // Already disconnected.
     }
     if (this.context && this.context.state !== "closed") this.context.close().catch(() => {});
-    this.stream = this.context = this.source = this.node = this.sink = null;
+    this.stream = this.context = this.source = this.node = this.sink = this.flushed = null;
     this.chunks = [];
   }
 }
@@ -122,6 +151,7 @@ export class VoiceInput {
     this.onRecorded = onRecorded;
     this.canStart = canStart || (() => true);
     this.recorder = null;
+    this.stopping = null; // the recorder whose last samples are being collected
     this.starting = false;
     this.closed = false;
     button.addEventListener("click", () => (this.recorder ? this.finish(false) : this.begin()));
@@ -135,14 +165,22 @@ export class VoiceInput {
   }
 
   get recording() {
-    return Boolean(this.recorder);
+    return Boolean(this.recorder || this.stopping);
+  }
+
+  // The server cannot take voice questions (no speech recognition or synthesis): the button stays off and its
+  // title says why. The chat page shows the reason next to the composer too.
+  setUnavailable(reason) {
+    this.unavailable = reason;
+    this.cancel();
+    this.button.disabled = true;
   }
 
   render(recording) {
-    const label = recording ? "Stop recording" : "Record a question";
+    const label = this.unavailable ? "Voice questions are not available" : recording ? "Stop recording" : "Record a question";
     this.button.setAttribute("aria-pressed", recording ? "true" : "false");
     this.button.setAttribute("aria-label", label);
-    this.button.title = label;
+    this.button.title = this.unavailable || label;
     this.button.classList.toggle("recording", recording);
   }
 
@@ -153,7 +191,7 @@ export class VoiceInput {
   }
 
   async begin() {
-    if (this.starting || !this.canStart()) return;
+    if (this.unavailable || this.starting || this.stopping || !this.canStart()) return;
     this.starting = true;
     this.setStatus("Starting the microphone…");
     const recorder = new Recorder();
@@ -165,7 +203,7 @@ export class VoiceInput {
       return;
     }
     this.starting = false;
-    if (this.closed) {
+    if (this.closed || this.unavailable) {
       recorder.release();
       return;
     }
@@ -191,7 +229,10 @@ export class VoiceInput {
     this.recorder = null;
     clearInterval(this.timer);
     this.render(false);
-    const { samples, rate } = recorder.stop();
+    this.stopping = recorder;
+    const { samples, rate } = await recorder.stop();
+    if (this.stopping !== recorder) return; // cancelled or closed meanwhile
+    this.stopping = null;
     if (samples.length < MIN_SECONDS * rate) {
       this.setStatus("The recording was too short. Hold the question a little longer, or type it.", "error");
       return;
@@ -206,6 +247,7 @@ export class VoiceInput {
     clearInterval(this.timer);
     if (this.recorder) this.recorder.release();
     this.recorder = null;
+    this.stopping = null;
     this.render(false);
     this.setStatus(message);
   }
