@@ -9,6 +9,8 @@ import Storage
 /// Server-Sent Events; `POST /api/analytics/events` (any user) records what the web app reports.
 struct AnalyticsController {
     let store: any AnalyticsStore
+    /// Where the stream checks its caller's session again.
+    let accounts: any AccountStore
     let recorder: AnalyticsRecorder
     let sealer: DataSealer
 
@@ -73,13 +75,15 @@ struct AnalyticsController {
     }
 
     /// `event: counters` every `every` seconds (default 5) with today's totals; `count` ends the stream after that
-    /// many events (default: until the client goes away).
+    /// many events (default: until the client goes away). The session is checked again before every event: a
+    /// signed-out, expired, disabled or demoted admin gets `event: ended` and the stream closes.
     func stream(request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.caller(in: [.admin])
+        let caller = try context.caller(in: [.admin])
         let query = request.uri.queryParameters
         let every = try QueryParameter.integer(query, "every", default: 5, range: 1...3_600)
         let count = try QueryParameter.integer(query, "count", default: Int.max, range: 1...Int.max)
         let store = store
+        let accounts = accounts
         let sealer = sealer
         let encoder = context.responseEncoder
         var headers = HTTPFields()
@@ -90,6 +94,10 @@ struct AnalyticsController {
             body: ResponseBody { writer in
                 var sent = 0
                 while sent < count {
+                    if sent > 0, try await !Self.stillAdmin(caller, in: accounts) {
+                        try await writer.write(ByteBuffer(string: "event: ended\ndata: {\"reason\": \"the session ended or is no longer an admin's\"}\n\n"))
+                        break
+                    }
                     let now = Date()
                     let start = Calendar.utc.startOfDay(for: now)
                     let report = try await AnalyticsReport.build(store: store, from: start, to: now.addingTimeInterval(1), interval: .day, sealer: sealer)
@@ -100,6 +108,15 @@ struct AnalyticsController {
                 }
                 try await writer.finish(nil)
             })
+    }
+
+    /// Whether the session that opened a stream is still valid and still an enabled admin's (read from the store,
+    /// not from a cache).
+    static func stillAdmin(_ caller: AuthenticatedUser, in store: any AccountStore) async throws -> Bool {
+        guard let token = try await store.token(hash: caller.tokenHash), token.revokedAt == nil, token.expiresAt > Date(),
+            let user = try await store.user(id: caller.user.id)
+        else { return false }
+        return user.disabledAt == nil && user.role == "admin"
     }
 }
 

@@ -133,7 +133,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         ImportController(bank: bank, jobs: store, directory: configuration.importDirectory, audit: audit, logger: dependencies.logger).endpoints,
         atPath: "knowledge/import")
     protected.addRoutes(KnowledgeController(bank: bank, analytics: analytics, audit: audit, sealer: dependencies.sealer).endpoints, atPath: "knowledge")
-    let analyticsController = AnalyticsController(store: store, recorder: analytics, sealer: dependencies.sealer)
+    let analyticsController = AnalyticsController(store: store, accounts: accounts, recorder: analytics, sealer: dependencies.sealer)
     protected.addRoutes(analyticsController.userEndpoints, atPath: "analytics")
     protected.addRoutes(analyticsController.adminEndpoints, atPath: "admin/analytics")
     protected.addRoutes(

@@ -51,7 +51,8 @@ struct AuthController {
     }
 
     struct LoginResponse: Encodable {
-        var token: String
+        /// The bearer token; absent for a cookie session, whose token stays in the HttpOnly cookie.
+        var token: String?
         var expiresAt: Date
         var user: UserView
         var csrfToken: String?
@@ -174,7 +175,9 @@ struct AuthController {
         await analytics.record("auth.login", user: user.id)
         let cookie = body.useCookie == true
         var response = try context.responseEncoder.encode(
-            LoginResponse(token: token, expiresAt: expires, user: UserView(user), csrfToken: cookie ? SessionCookie.csrfToken(for: hash, sealer: sealer) : nil),
+            LoginResponse(
+                token: cookie ? nil : token, expiresAt: expires, user: UserView(user),
+                csrfToken: cookie ? SessionCookie.csrfToken(for: hash, sealer: sealer) : nil),
             from: request, context: context)
         if cookie {
             response.headers[values: .setCookie].append(

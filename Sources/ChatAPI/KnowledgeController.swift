@@ -54,6 +54,7 @@ struct KnowledgeController {
     struct HitView: Encodable {
         var documentId: String
         var title: String
+        var source: String
         var passage: String
         var start: Int
         var end: Int
@@ -119,7 +120,7 @@ struct KnowledgeController {
                 query: q, mode: mode.rawValue,
                 hits: hits.map {
                     HitView(
-                        documentId: $0.documentID, title: $0.title, passage: $0.passage, start: $0.start, end: $0.end, score: $0.score,
+                        documentId: $0.documentID, title: $0.title, source: $0.source, passage: $0.passage, start: $0.start, end: $0.end, score: $0.score,
                         denseRank: $0.denseRank, bm25Rank: $0.bm25Rank)
                 })
             return try view.response(from: request, context: context)

@@ -1,5 +1,8 @@
 import ChatAPI
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -171,6 +174,27 @@ struct AdminAPITests {
         }
     }
 
+    @Test("the live counters end when the admin who opened them signs out")
+    func streamEndsWithTheSession() async throws {
+        try await APIHarness.withAPI(.sqlite, live: true) { api in
+            let admin = try await api.signUp("root@example.com")
+            let stream = Task {
+                try await api.client.execute(
+                    uri: "/api/admin/analytics/stream?every=1&count=30", method: .get, headers: [.authorization: "Bearer \(admin)"], body: nil
+                ) { String(buffer: $0.body) }
+            }
+            try await Task.sleep(for: .milliseconds(1_300))
+            // Signed out on another connection (the test client's own is busy with the stream).
+            var logout = URLRequest(url: URL(string: "http://127.0.0.1:\(try #require(api.client.port))/api/auth/logout")!)
+            logout.httpMethod = "POST"
+            logout.setValue("Bearer \(admin)", forHTTPHeaderField: "Authorization")
+            let (_, response) = try await URLSession.shared.data(for: logout)
+            #expect((response as? HTTPURLResponse)?.statusCode == 204)
+            let text = try await stream.value
+            #expect(text.contains("event: ended") && text.components(separatedBy: "event: counters\n").count <= 4, "\(text)")
+        }
+    }
+
     @Test("cookie sessions: HttpOnly SameSite cookie, CSRF token required on unsafe methods, logout clears it")
     func cookies() async throws {
         try await APIHarness.withAPI(.sqlite) { api in
@@ -179,6 +203,8 @@ struct AdminAPITests {
             let setCookie = try #require(login.headers[.setCookie])
             #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.hasPrefix("omnifin_session="))
             let csrf = try #require(login.body["csrf_token"] as? String)
+            // The session lives in the HttpOnly cookie only: a script in the page never sees a token it could send.
+            #expect(login.body["token"] == nil, "\(login.body)")
             let cookie = String(setCookie.prefix { $0 != ";" })
             let csrfHeader = HTTPField.Name("X-CSRF-Token")!
 
@@ -193,7 +219,7 @@ struct AdminAPITests {
 
             // A bearer login gets no cookie and needs no CSRF token.
             let bearer = try await api.request(.post, "/api/auth/login", json: #"{"email": "root@example.com", "password": "a long enough passphrase"}"#)
-            #expect(bearer.headers[.setCookie] == nil && bearer.body["csrf_token"] == nil)
+            #expect(bearer.headers[.setCookie] == nil && bearer.body["csrf_token"] == nil && bearer.body["token"] as? String != nil)
 
             let logout = try await api.request(.post, "/api/auth/logout", headers: [.cookie: cookie, csrfHeader: csrf])
             #expect(logout.status == .noContent && logout.headers[.setCookie]?.contains("Max-Age=0") == true)

@@ -103,7 +103,7 @@ extension KnowledgeBank {
                 let record = records[Int64(chunkID)]
                 if query.withText && record == nil { return nil }  // deleted while we searched
                 return KnowledgeHit(
-                    documentID: documentID, title: document.title, chunkID: Int64(chunkID), ordinal: record?.ordinal ?? 0, passage: record?.text ?? "",
+                    documentID: documentID, title: document.title, source: document.source, chunkID: Int64(chunkID), ordinal: record?.ordinal ?? 0, passage: record?.text ?? "",
                     start: record?.start ?? 0, end: record?.end ?? 0, score: item.score,
                     denseRank: denseList.flatMap { item.ranks[$0] }, denseScore: denseList.flatMap { item.scores[$0] },
                     bm25Rank: bm25List.flatMap { item.ranks[$0] }, bm25Score: bm25List.flatMap { item.scores[$0] })

@@ -128,6 +128,8 @@ public struct KnowledgeQuery: Sendable {
 public struct KnowledgeHit: Sendable, Equatable {
     public var documentID: String
     public var title: String
+    /// The document's source (`corpora`, `salesforce`, …).
+    public var source: String
     public var chunkID: Int64
     public var ordinal: Int
     /// The passage (empty when the query asked for no text).

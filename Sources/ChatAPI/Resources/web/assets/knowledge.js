@@ -31,8 +31,6 @@ const FORMATS = [
   ["text", "Plain text document"],
 ];
 
-// Search hits carry no source; it is remembered from lists and entries seen in this session.
-const sources = new Map();
 
 // Set by a citation's "open the entry" link: the passage (offsets in the body) to highlight on the entry page.
 let pendingHighlight = null;
@@ -77,22 +75,9 @@ function hitItem(hit, terms) {
     "li",
     { class: "knowledge-item", dataset: { id: hit.document_id } },
     h("a", { class: "knowledge-link", href: entryHref(hit.document_id) }, h("span", { class: "knowledge-title" }, hit.title || "Untitled entry")),
-    h("p", { class: "knowledge-meta" }, h("span", { class: "knowledge-source", dataset: { sourceFor: hit.document_id } }, sources.get(hit.document_id) || "")),
+    h("p", { class: "knowledge-meta" }, h("span", { class: "knowledge-source" }, hit.source || "")),
     h("p", { class: "knowledge-snippet" }, highlightTerms(snippetAround(hit.passage, terms), terms)),
   );
-}
-
-// Fills in the source of hits not seen before (one read per entry, at most a page of them, in parallel).
-function fillSources(hits, results) {
-  const missing = hits.filter((hit) => !sources.has(hit.document_id)).slice(0, 10);
-  for (const hit of missing) {
-    api("/api/knowledge/" + encodeURIComponent(hit.document_id))
-      .then((doc) => {
-        sources.set(doc.id, doc.source);
-        for (const slot of results.querySelectorAll(`[data-source-for="${CSS.escape(doc.id)}"]`)) slot.textContent = doc.source;
-      })
-      .catch(() => {});
-  }
 }
 
 export function knowledgePage(main, route, app) {
@@ -136,7 +121,6 @@ export function knowledgePage(main, route, app) {
       count.textContent = hits.length === 0
         ? `No results for “${query}”.`
         : `${hits.length} ${hits.length === 1 ? "result" : "results"} for “${query}”, best match first.`;
-      fillSources(hits, results);
     } catch (error) {
       if (error.name === "AbortError" || mine !== request) return;
       mount(results);
@@ -154,7 +138,6 @@ export function knowledgePage(main, route, app) {
       if (mine !== request) return;
       if (!append) mount(results);
       for (const doc of page.documents) {
-        sources.set(doc.id, doc.source);
         results.append(documentItem(doc));
       }
       cursor = page.next || null;
@@ -402,7 +385,6 @@ export function entryPage(main, route, app) {
     if (!confirmed) return;
     try {
       await api("/api/knowledge/" + encodeURIComponent(doc.id), { method: "DELETE" });
-      sources.delete(doc.id);
       toast("Entry deleted.", "success");
       location.hash = "#/knowledge";
     } catch (error) {
@@ -455,7 +437,6 @@ export function entryPage(main, route, app) {
   api("/api/knowledge/" + encodeURIComponent(id))
     .then((doc) => {
       if (!alive) return;
-      sources.set(doc.id, doc.source);
       render(doc);
     })
     .catch((error) => {
@@ -533,7 +514,6 @@ export function entryFormPage(main, route, app) {
         method: editing ? "PUT" : "POST",
         json: payload,
       });
-      sources.set(result.document.id, result.document.source);
       toast(editing ? "Entry saved." : "Entry created.", "success");
       location.hash = entryHref(result.document.id);
     } catch (failure) {
