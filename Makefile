@@ -21,7 +21,7 @@ MODEL_DIR  ?= $(if $(OMNIFIN_MODEL_DIR),$(OMNIFIN_MODEL_DIR),$(CACHE)/models/all
 DEB_PACKAGES := libblas-dev liblapacke-dev libopenblas0 libsqlite3-dev postgresql curl \
   libpocketsphinx-dev pocketsphinx-en-us libespeak-ng-dev espeak-ng chromium chromium-driver redis-server
 
-.PHONY: help deps model build release run test test-browser screenshots bench bench-ann bench-embed peers-venv api-venv clean
+.PHONY: help deps model build release run test test-browser screenshots bench bench-ann bench-embed bench-api fuzz fuzz-build peers-venv api-venv clean
 
 help:
 	@echo "make run        build and start the Omnifin server on http://127.0.0.1:8080 (SQLite, built-in model, demo knowledge)"
@@ -29,6 +29,8 @@ help:
 	@echo "make test-browser  the web app and admin panel tests in headless Chromium (after a build)"
 	@echo "make screenshots   the same, saving the screenshots of docs/screenshots"
 	@echo "make bench      every benchmark (make bench-ann: the HNSW index against hnswlib, FAISS, USearch)"
+	@echo "make bench-api  load test of the search and chat endpoints with wrk (100k documents, 64 connections)"
+	@echo "make fuzz       every parser of outside data under libFuzzer, FUZZ_SECONDS (default 300) each"
 	@echo "make deps       install the Debian packages Omnifin needs, when missing, and fetch the model"
 	@echo "make model      fetch the built-in all-MiniLM-L6-v2 model into $(MODEL_DIR) and check its SHA-256"
 
@@ -72,6 +74,8 @@ test: deps
 	"$(API_VENV)/bin/python" scripts/check-openapi.py
 	PATH="$(API_VENV)/bin:$$PATH" scripts/schemathesis.sh .build/debug/omnifin 25
 	$(MAKE) --no-print-directory test-browser
+	# A short run of every fuzz target (make fuzz runs them longer).
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
 
 # The web app and the admin panel end to end in headless Chromium (Selenium) against a live server on loopback.
 test-browser: api-venv
@@ -126,7 +130,26 @@ bench-embed: release peers-venv
 	  done; \
 	done
 
-bench: bench-ann bench-embed
+# The parsers of outside data under libFuzzer (Sources/OmnifinFuzz): an instrumented build of its own in .build-fuzz,
+# then FUZZ_SECONDS per target; crashes are kept in var/fuzz/crashes.
+FUZZ_SECONDS ?= 300
+fuzz-build: deps
+	swift build --product omnifin-fuzz
+	# lld (the toolchain's): gold stops with an internal error where libFuzzer's runtime meets SwiftPM's entry point.
+	swift build --scratch-path .build-fuzz --product omnifin-fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING \
+	  -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# Load on the REST API: wrk (Debian) against a release server on PostgreSQL and Redis with 100,000 documents.
+API_SECONDS ?= 60
+bench-api: release
+	@dpkg-query -W -f='$${Status}' wrk 2>/dev/null | grep -q "install ok installed" || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk)
+	scripts/bench-api.sh $(API_SECONDS)
+
+bench: bench-ann bench-embed bench-api
 
 clean:
 	rm -rf .build var

@@ -16,6 +16,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "omnifin", targets: ["omnifin"]),
+        .executable(name: "omnifin-fuzz", targets: ["OmnifinFuzz"]),
         .library(name: "Index", targets: ["Index"]),
         .library(name: "Retrieval", targets: ["Retrieval"]),
         .library(name: "Storage", targets: ["Storage"]),
@@ -111,6 +112,12 @@ let package = Package(
             name: "OmnifinBenchmarks",
             dependencies: ["Index", "Retrieval"],
             path: "Benchmarks/Sources/OmnifinBenchmarks",
+            swiftSettings: swiftSettings
+        ),
+        // Fuzz targets for every parser of outside data (make fuzz builds them with libFuzzer).
+        .executableTarget(
+            name: "OmnifinFuzz",
+            dependencies: ["Index", "Retrieval", "Ingest", "ChatAPI"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

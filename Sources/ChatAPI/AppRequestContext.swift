@@ -34,7 +34,10 @@ public struct AppRequestContext: AuthRequestContext, RequestContext {
     /// Documents can be large; everything else is far smaller. 12 MB leaves room for a 10 MB body in JSON.
     public var maxUploadSize: Int { 12 * 1024 * 1024 }
 
-    public var requestDecoder: JSONDecoder {
+    public var requestDecoder: JSONDecoder { Self.makeRequestDecoder() }
+
+    /// snake_case keys and ISO 8601 times, as every request body is read.
+    static func makeRequestDecoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .custom { decoder in

@@ -16,10 +16,17 @@ extension Request {
         } catch {
             throw APIError(.contentTooLarge, code: "body_too_large", "the body is larger than \(context.maxUploadSize / 1_048_576) MB")
         }
+        return try Self.decodeJSONBody(Data(buffer.readableBytesView), as: T.self, decoder: context.requestDecoder)
+    }
+
+    /// Decodes a JSON body the way every route does: a mismatch is a 400 naming the field at fault.
+    static func decodeJSONBody<T: Decodable>(_ body: Data, as type: T.Type, decoder: JSONDecoder) throws(APIError) -> T {
         do {
-            return try context.requestDecoder.decode(T.self, from: Data(buffer.readableBytesView))
+            return try decoder.decode(T.self, from: body)
         } catch let error as DecodingError {
             throw APIError.badRequest("the JSON body does not match: \(ErrorMiddleware<AppRequestContext>.describe(error))", field: Self.field(error))
+        } catch {
+            throw APIError.badRequest("the JSON body cannot be read: \(error)")
         }
     }
 

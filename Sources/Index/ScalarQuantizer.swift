@@ -140,19 +140,21 @@ struct ScalarQuantizer {
     /// with the prepared query from ``prepare(_:integers:)``.
     @inline(__always)
     static func dot8(_ integers: UnsafePointer<Int16>, _ prepared: PreparedQuery, row: UnsafeRawPointer, dimension: Int) -> Float {
-        let t = prepared.terms
-        let range = range(of: row)
-        let codes = (row + rowHeader).assumingMemoryBound(to: UInt8.self)
-        return t[0] + range.x * t[1] + range.y * t[2] * Float(codeDot8(integers, codes, dimension: dimension))
+        decoded(prepared, row: row, codeSum: codeDot8(integers, (row + rowHeader).assumingMemoryBound(to: UInt8.self), dimension: dimension))
     }
 
     /// ``dot8(_:_:row:dimension:)`` for a 4-bit row.
     @inline(__always)
     static func dot4(_ integers: UnsafePointer<Int16>, _ prepared: PreparedQuery, row: UnsafeRawPointer, dimension: Int) -> Float {
+        decoded(prepared, row: row, codeSum: codeDot4(integers, (row + rowHeader).assumingMemoryBound(to: UInt8.self), dimension: dimension))
+    }
+
+    /// `q·mean + low·Σq + step·s·Σ qi[j]·c[j]` from the row's range and the integer sum.
+    @inline(__always)
+    private static func decoded(_ prepared: PreparedQuery, row: UnsafeRawPointer, codeSum: Int32) -> Float {
         let t = prepared.terms
         let range = range(of: row)
-        let codes = (row + rowHeader).assumingMemoryBound(to: UInt8.self)
-        return t[0] + range.x * t[1] + range.y * t[2] * Float(codeDot4(integers, codes, dimension: dimension))
+        return t[0] + range.x * t[1] + range.y * t[2] * Float(codeSum)
     }
 
     /// `Σ qi[j]·c[j]` over 8-bit codes, in 32-bit integers.

@@ -36,10 +36,13 @@ public enum GenericReaders {
             let chunk = handle.readData(ofLength: 1 << 16)
             if chunk.isEmpty { break }
             pending.append(chunk)
-            while let newline = pending.firstIndex(of: 0x0A) {
-                consume(pending[pending.startIndex..<newline])
-                pending = Data(pending[pending.index(after: newline)...])
+            // Lines are consumed in place; only the unfinished last one is copied, once per chunk.
+            var start = pending.startIndex
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
+                consume(pending[start..<newline])
+                start = pending.index(after: newline)
             }
+            pending = Data(pending[start...])
         }
         if !pending.isEmpty { consume(pending) }
         return result

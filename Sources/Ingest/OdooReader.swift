@@ -80,9 +80,16 @@ public enum OdooReader {
 
     public static func read(_ path: String) -> ReadResult {
         let name = (path as NSString).lastPathComponent
-        guard let parser = XMLParser(contentsOf: URL(fileURLWithPath: path)) else {
+        guard let data = FileManager.default.contents(atPath: path) else {
             return ReadResult(issues: [IngestIssue(file: name, line: nil, reason: "cannot read the file")])
         }
+        // Odoo writes UTF-8. Anything else is refused here: Foundation's XML parser traps (crashes the process) on an
+        // element name that is not valid UTF-8 (found by the export fuzz target).
+        if let offset = UTF8Validation.firstInvalidByte(data) {
+            let line = data.prefix(offset).reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+            return ReadResult(issues: [IngestIssue(file: name, line: line, reason: "the file is not UTF-8 (byte \(offset + 1)); save the export as UTF-8")])
+        }
+        let parser = XMLParser(data: data)
         let collector = Collector(file: name)
         parser.delegate = collector
         parser.parse()

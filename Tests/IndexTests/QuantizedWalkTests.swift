@@ -47,7 +47,7 @@ struct QuantizedWalkTests {
         let base = try VectorFile.readFloatVectors(at: TestData.annDirectory + "/base.fvecs", limit: 5000)
         let queries = try VectorFile.readFloatVectors(at: TestData.annDirectory + "/query.fvecs", limit: 100)
         let ids = (0..<base.count).map(UInt64.init)
-        let hnsw = try HNSWIndex(configuration: HNSWConfiguration(dimension: base.dimension))
+        let hnsw = try HNSWIndex(configuration: HNSWConfiguration(dimension: base.dimension, kernel: .blasDot))
         try hnsw.add(contentsOf: base.values, ids: ids, threads: 2)
         let flat = try FlatIndex(dimension: base.dimension)
         try flat.add(contentsOf: base.values, ids: ids)

@@ -112,4 +112,15 @@ struct ReaderTests {
         #expect(FieldLabel.readable("MailingCity") == "Mailing city" && FieldLabel.readable("Guest_Type__c") == "Guest type")
         #expect(FieldLabel.readable("orderID") == "Order ID" && FieldLabel.readable("customer_name") == "Customer name")
     }
+
+    @Test("an Odoo file that is not UTF-8 is reported, not parsed (Foundation's XML parser traps on such names)")
+    func odooNotUTF8() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-odoo-\(UUID().uuidString).xml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // The input libFuzzer found: an element name with a byte that is not UTF-8.
+        FileManager.default.createFile(atPath: path, contents: Data([0x3C, 0xFF, 0x63, 0x65, 0x64]))
+        let result = OdooReader.read(path)
+        #expect(result.records.isEmpty)
+        #expect(result.issues.first?.reason.contains("UTF-8") == true, "\(result.issues)")
+    }
 }

@@ -65,7 +65,7 @@ final class RedisClient: Sendable {
     }
 
     private struct State {
-        var connections: [Channel?]
+        var connections: [(any Channel)?]
         var next = 0
         var downUntil: ContinuousClock.Instant?
         var backoff: Duration = .milliseconds(500)
@@ -88,7 +88,7 @@ final class RedisClient: Sendable {
 
     /// Closes every connection (new commands reconnect).
     func shutdown() async {
-        let channels = state.withLock { state -> [Channel] in
+        let channels = state.withLock { state -> [any Channel] in
             defer { state.connections = Array(repeating: nil, count: state.connections.count) }
             return state.connections.compactMap { $0 }
         }
@@ -166,8 +166,8 @@ final class RedisClient: Sendable {
 
     // MARK: Connections
 
-    private func connection() async throws -> Channel {
-        enum Next { case use(Channel), connect(Int), down(Duration) }
+    private func connection() async throws -> any Channel {
+        enum Next { case use(any Channel), connect(Int), down(Duration) }
         let next = state.withLock { state -> Next in
             let slot = state.next % state.connections.count
             state.next &+= 1
@@ -182,7 +182,7 @@ final class RedisClient: Sendable {
             do {
                 let channel = try await connect()
                 // Another call may have connected this slot meanwhile: keep theirs (it may carry commands) and close ours.
-                let winner = state.withLock { state -> Channel in
+                let winner = state.withLock { state -> any Channel in
                     state.downUntil = nil
                     state.backoff = .milliseconds(500)
                     if let existing = state.connections[slot], existing.isActive { return existing }
@@ -201,14 +201,14 @@ final class RedisClient: Sendable {
         }
     }
 
-    private func drop(_ channel: Channel) {
+    private func drop(_ channel: any Channel) {
         state.withLock { state in
             for index in state.connections.indices where state.connections[index] === channel { state.connections[index] = nil }
         }
         channel.close(promise: nil)
     }
 
-    private func connect() async throws -> Channel {
+    private func connect() async throws -> any Channel {
         let timeout = configuration.connectTimeout
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.milliseconds(Int64(timeout.inSeconds * 1000)))
@@ -232,7 +232,7 @@ final class RedisClient: Sendable {
         }
     }
 
-    private func handshake(_ channel: Channel, _ arguments: [String], what: String) async throws {
+    private func handshake(_ channel: any Channel, _ arguments: [String], what: String) async throws {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         var buffer = channel.allocator.buffer(capacity: 64)
         RESP.encode(arguments.map { Array($0.utf8) }, into: &buffer)

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// A read-only view of a `.safetensors` file: an 8-byte little-endian header length, a JSON header naming each
 /// tensor's dtype, shape and byte range, then the raw little-endian data.
@@ -25,7 +25,7 @@ public struct SafeTensors: Sendable {
         try self.init(data: data, path: path)
     }
 
-    init(data: Data, path: String = "<memory>") throws {
+    package init(data: Data, path: String = "<memory>") throws {
         self.path = path
         self.data = data
         guard data.count >= 8 else { throw EmbeddingError.modelCorrupt("\(path) is too short for a safetensors header") }
