@@ -54,7 +54,9 @@ struct AnalyticsController {
         _ = try context.caller(in: [.admin])
         let query = request.uri.queryParameters
         let interval = try AnalyticsReport.Interval(query.get("interval") ?? "day")
-        let to = try QueryParameter.date(query, "to") ?? Date()
+        // The default end is now, inclusive: SQLite keeps event times to the millisecond, so an event recorded in this
+        // very millisecond would otherwise fall outside an exclusive end.
+        let to = try QueryParameter.date(query, "to") ?? Date().addingTimeInterval(0.001)
         let from = try QueryParameter.date(query, "from") ?? to.addingTimeInterval(-30 * 86_400)
         guard from < to else { throw APIError.badRequest("from must be before to", field: "from") }
         guard to.timeIntervalSince(from) <= 400 * 86_400 else { throw APIError.badRequest("the range is at most 400 days", field: "to") }
