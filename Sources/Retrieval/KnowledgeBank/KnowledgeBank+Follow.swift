@@ -16,6 +16,7 @@ extension KnowledgeBank {
     }
 
     /// ``catchUp()`` for callers inside the write gate.
+    @discardableResult
     func catchUpLocked() async throws -> Int {
         var refreshed = 0
         var limit = 2_000

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Index
 
 /// One BM25 hit: the passage's key and its score.
@@ -140,29 +141,91 @@ public final class BM25Index: @unchecked Sendable {
             let averageLength = Float(terms) / Float(passages)
             let k1 = parameters.k1
             let b = parameters.b
+            // Every posting counts when nothing is filtered out and nothing was removed.
+            let everyPosting = allowedGroups == nil && state.removed == 0
 
-            var scores: [Int32: Float] = [:]
-            for term in queryTerms {
-                guard let termID = state.termIDs[term] else { continue }
-                let list = state.postings[Int(termID)]
-                var df = 0
-                for posting in list where state.lengths[Int(posting.slot)] >= 0 && allowed(state.groups[Int(posting.slot)]) { df += 1 }
-                guard df > 0 else { continue }
-                let idf = Float(log(1 + (Double(passages) - Double(df) + 0.5) / (Double(df) + 0.5)))
-                for posting in list {
-                    let slot = Int(posting.slot)
-                    let length = state.lengths[slot]
-                    guard length >= 0, allowed(state.groups[slot]) else { continue }
-                    let tf = Float(posting.frequency)
-                    let norm = k1 * (1 - b + b * Float(length) / averageLength)
-                    scores[posting.slot, default: 0] += idf * tf / (tf + norm)
+            let scratch = takeScratch(slots: state.keys.count)
+            defer { returnScratch(scratch) }
+            return scratch.scores.withUnsafeMutableBufferPointer { scores -> [BM25Hit] in
+                // Scores accumulate in a dense array indexed by slot; `touched` lists the slots to rank and to reset.
+                var touched: [Int32] = []
+                swap(&touched, &scratch.touched)
+                touched.removeAll(keepingCapacity: true)
+                defer { swap(&touched, &scratch.touched) }
+                for term in queryTerms {
+                    guard let termID = state.termIDs[term] else { continue }
+                    let list = state.postings[Int(termID)]
+                    var df = list.count
+                    if !everyPosting {
+                        df = 0
+                        for posting in list where state.lengths[Int(posting.slot)] >= 0 && allowed(state.groups[Int(posting.slot)]) { df += 1 }
+                    }
+                    guard df > 0 else { continue }
+                    let idf = Float(log(1 + (Double(passages) - Double(df) + 0.5) / (Double(df) + 0.5)))
+                    for posting in list {
+                        let slot = Int(posting.slot)
+                        let length = state.lengths[slot]
+                        guard everyPosting || (length >= 0 && allowed(state.groups[slot])) else { continue }
+                        let tf = Float(posting.frequency)
+                        let norm = k1 * (1 - b + b * Float(length) / averageLength)
+                        // Every contribution is positive, so a zero score means the slot is not listed yet.
+                        if scores[slot] == 0 { touched.append(posting.slot) }
+                        scores[slot] += idf * tf / (tf + norm)
+                    }
                 }
+                // The best k by a bounded heap whose top is the worst kept hit; ties break on the id, so results are
+                // reproducible.
+                func worse(_ a: BM25Hit, _ b: BM25Hit) -> Bool { a.score != b.score ? a.score < b.score : a.id > b.id }
+                var heap: [BM25Hit] = []
+                heap.reserveCapacity(min(k, touched.count) + 1)
+                for slot in touched {
+                    let hit = BM25Hit(id: state.keys[Int(slot)], score: scores[Int(slot)])
+                    scores[Int(slot)] = 0
+                    if heap.count < k {
+                        heap.append(hit)
+                        var child = heap.count - 1
+                        while child > 0 {
+                            let parent = (child - 1) / 2
+                            guard worse(heap[child], heap[parent]) else { break }
+                            heap.swapAt(child, parent)
+                            child = parent
+                        }
+                    } else if worse(heap[0], hit) {
+                        heap[0] = hit
+                        var parent = 0
+                        while true {
+                            let left = 2 * parent + 1
+                            guard left < heap.count else { break }
+                            var worst = left
+                            if left + 1 < heap.count, worse(heap[left + 1], heap[left]) { worst = left + 1 }
+                            guard worse(heap[worst], heap[parent]) else { break }
+                            heap.swapAt(worst, parent)
+                            parent = worst
+                        }
+                    }
+                }
+                return heap.sorted { worse($1, $0) }
             }
-            var top = scores.map { BM25Hit(id: state.keys[Int($0.key)], score: $0.value) }
-            // Ties break on the id, so results are reproducible.
-            top.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
-            return Array(top.prefix(k))
         }
+    }
+
+    /// Per-search working memory: a score per slot (all zero between searches) and the slots a search touched.
+    /// Unchecked: a scratch belongs to one search at a time, taken from and given back to the pool under its lock.
+    private final class Scratch: @unchecked Sendable {
+        var scores: [Float] = []
+        var touched: [Int32] = []
+    }
+
+    private let scratchPool = Mutex<[Scratch]>([])
+
+    private func takeScratch(slots: Int) -> Scratch {
+        let scratch = scratchPool.withLock { $0.popLast() } ?? Scratch()
+        if scratch.scores.count < slots { scratch.scores.append(contentsOf: repeatElement(0, count: slots - scratch.scores.count)) }
+        return scratch
+    }
+
+    private func returnScratch(_ scratch: Scratch) {
+        scratchPool.withLock { pool in if pool.count < 8 { pool.append(scratch) } }
     }
 
     private func insert(id: UInt64, terms: [String], group: Int32) {
