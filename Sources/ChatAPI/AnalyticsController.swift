@@ -63,6 +63,8 @@ struct AnalyticsController {
         guard to.timeIntervalSince(from) / interval.seconds <= 5_000 else {
             throw APIError.badRequest("that range has too many \(interval.rawValue)s; pick a longer interval", field: "interval")
         }
+        // Events still queued by the recorder count too.
+        await recorder.flush()
         let report = try await AnalyticsReport.build(store: store, from: from, to: to, interval: interval, sealer: sealer)
         let format = query.get("format") ?? (request.headers[.accept]?.contains("text/csv") == true ? "csv" : "json")
         switch format {
@@ -87,6 +89,7 @@ struct AnalyticsController {
         let store = store
         let accounts = accounts
         let sealer = sealer
+        let recorder = recorder
         let encoder = context.responseEncoder
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
@@ -102,6 +105,7 @@ struct AnalyticsController {
                     }
                     let now = Date()
                     let start = Calendar.utc.startOfDay(for: now)
+                    await recorder.flush()
                     let report = try await AnalyticsReport.build(store: store, from: start, to: now.addingTimeInterval(1), interval: .day, sealer: sealer)
                     let data = String(decoding: try encoder.encode(report.totals), as: UTF8.self)
                     try await writer.write(ByteBuffer(string: "event: counters\nid: \(Int(now.timeIntervalSince1970))\ndata: \(data)\n\n"))

@@ -33,6 +33,8 @@ public struct ServerDependencies: Sendable {
     let snapshotHealth: SnapshotHealth
     /// A valid hash (at the configured cost) of nothing anyone knows, checked when a login names no account.
     let decoyHash: String
+    /// Analytics events, written in batches (``AnalyticsFlusher`` writes the last ones at shutdown).
+    let analytics: AnalyticsRecorder
     let logger: Logger
 
     /// Loads the data key, builds the mail transport and seeds the default prompts.
@@ -93,7 +95,8 @@ public struct ServerDependencies: Sendable {
             store: store, accounts: AccountsWithSessionCache(base: store, sessions: sessions), sessions: sessions, bank: bank,
             configuration: configuration, sealer: sealer, mailer: mailer, speechToText: speechToText, textToSpeech: textToSpeech,
             recognizer: recognizer, limiter: limiter, redisHealth: redisHealth,
-            snapshotHealth: SnapshotHealth(path: bank.configuration.snapshotPath), decoyHash: decoy, logger: logger)
+            snapshotHealth: SnapshotHealth(path: bank.configuration.snapshotPath), decoyHash: decoy,
+            analytics: AnalyticsRecorder(store: store, logger: logger), logger: logger)
     }
 }
 
@@ -105,7 +108,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     let router = Router(context: AppRequestContext.self)
     let metrics = ServerMetrics()
     let audit = AuditTrail(store: store)
-    let analytics = AnalyticsRecorder(store: store, logger: dependencies.logger)
+    let analytics = dependencies.analytics
     router.add(middleware: SecurityHeadersMiddleware(hsts: configuration.tlsCertificatePath != nil))
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: metrics))
@@ -211,6 +214,7 @@ public func buildApplication(store: any OmnifinStore, bank: KnowledgeBank, confi
         IndexSnapshotter(bank: bank, health: dependencies.snapshotHealth, logger: logger, interval: configuration.snapshotInterval))
     app.addServices(KnowledgeFollower(bank: bank, logger: logger, pollInterval: configuration.followInterval))
     app.addServices(MailDispatcher(mailer: dependencies.mailer, interval: configuration.mailPollInterval))
+    app.addServices(AnalyticsFlusher(recorder: dependencies.analytics))
     if let recognizer = dependencies.recognizer {
         app.addServices(
             VoiceModelService(

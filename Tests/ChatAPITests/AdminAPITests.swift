@@ -163,7 +163,12 @@ struct AdminAPITests {
             #expect(event.status == .accepted)
             #expect(errorField(try await api.request(.post, "/api/analytics/events", token: user, json: #"{"kind": "Bad Kind"}"#).body) == "kind")
             #expect(errorField(try await api.request(.post, "/api/analytics/events", token: user, json: #"{"kind": "x", "data": [1]}"#).body) == "data")
-            let stored = try await api.store.analyticsEvents(from: Date() - 60, to: Date() + 60, kinds: ["client.ui.copy_answer"], afterID: nil, limit: 10)
+            // Events are written in batches a fraction of a second later, without anyone asking for a report.
+            var stored: [AnalyticsEvent] = []
+            for _ in 0..<40 where stored.isEmpty {
+                try await Task.sleep(for: .milliseconds(50))
+                stored = try await api.store.analyticsEvents(from: Date() - 60, to: Date() + 60, kinds: ["client.ui.copy_answer"], afterID: nil, limit: 10)
+            }
             #expect(stored.count == 1 && stored.first?.data.contains("m1") == true)
 
             let live = try await api.client.execute(uri: "/api/admin/analytics/stream?every=1&count=2", method: .get, headers: [.authorization: "Bearer \(admin)"], body: nil) { response in
