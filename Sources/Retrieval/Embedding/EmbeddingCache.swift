@@ -1,16 +1,11 @@
 import Synchronization
 
-/// A bounded least-recently-used cache of embeddings keyed by model and text, so a repeated question costs no
-/// embedding. Thread-safe.
-public final class EmbeddingCache: Sendable {
-    private struct Key: Hashable {
-        var model: String
-        var text: String
-    }
-
+/// A bounded least-recently-used cache: a dictionary into a doubly linked list kept in one array, so lookups,
+/// inserts and evictions are O(1) and nothing is allocated per entry once full. Thread-safe.
+public final class LRUCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct Entry {
         var key: Key
-        var vector: [Float]
+        var value: Value
         var newer: Int
         var older: Int
     }
@@ -28,7 +23,7 @@ public final class EmbeddingCache: Sendable {
     private let state = Mutex(State())
 
     /// - Parameter capacity: entries kept; the least recently used one goes first.
-    public init(capacity: Int = 10_000) {
+    public init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
 
@@ -41,36 +36,35 @@ public final class EmbeddingCache: Sendable {
 
     public var statistics: (hits: Int, misses: Int) { state.withLock { ($0.hits, $0.misses) } }
 
-    public func vector(model: String, text: String) -> [Float]? {
+    public func value(for key: Key) -> Value? {
         state.withLock { state in
-            guard let slot = state.slots[Key(model: model, text: text)] else {
+            guard let slot = state.slots[key] else {
                 state.misses += 1
                 return nil
             }
             state.hits += 1
             Self.moveToFront(slot, &state)
-            return state.entries[slot].vector
+            return state.entries[slot].value
         }
     }
 
-    public func insert(_ vector: [Float], model: String, text: String) {
-        let key = Key(model: model, text: text)
+    public func insert(_ value: Value, for key: Key) {
         state.withLock { state in
             if let slot = state.slots[key] {
-                state.entries[slot].vector = vector
+                state.entries[slot].value = value
                 Self.moveToFront(slot, &state)
                 return
             }
             let slot: Int
             if state.entries.count < capacity {
                 slot = state.entries.count
-                state.entries.append(Entry(key: key, vector: vector, newer: -1, older: -1))
+                state.entries.append(Entry(key: key, value: value, newer: -1, older: -1))
             } else {
                 // Reuse the least recently used entry.
                 slot = state.oldest
                 Self.unlink(slot, &state)
                 state.slots[state.entries[slot].key] = nil
-                state.entries[slot] = Entry(key: key, vector: vector, newer: -1, older: -1)
+                state.entries[slot] = Entry(key: key, value: value, newer: -1, older: -1)
             }
             state.slots[key] = slot
             Self.pushFront(slot, &state)
@@ -96,6 +90,32 @@ public final class EmbeddingCache: Sendable {
         unlink(slot, &state)
         pushFront(slot, &state)
     }
+}
+
+/// A bounded least-recently-used cache of embeddings keyed by model and text, so a repeated question costs no
+/// embedding. Thread-safe.
+public final class EmbeddingCache: Sendable {
+    private struct Key: Hashable, Sendable {
+        var model: String
+        var text: String
+    }
+
+    private let entries: LRUCache<Key, [Float]>
+
+    /// - Parameter capacity: entries kept; the least recently used one goes first.
+    public init(capacity: Int = 10_000) {
+        entries = LRUCache(capacity: capacity)
+    }
+
+    public var capacity: Int { entries.capacity }
+    public var count: Int { entries.count }
+    /// Hits divided by lookups since creation (0 before any lookup).
+    public var hitRate: Double { entries.hitRate }
+    public var statistics: (hits: Int, misses: Int) { entries.statistics }
+
+    public func vector(model: String, text: String) -> [Float]? { entries.value(for: Key(model: model, text: text)) }
+
+    public func insert(_ vector: [Float], model: String, text: String) { entries.insert(vector, for: Key(model: model, text: text)) }
 }
 
 /// An embedder that answers repeated texts from an ``EmbeddingCache`` and embeds only the rest.

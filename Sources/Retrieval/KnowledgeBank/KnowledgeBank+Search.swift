@@ -95,7 +95,16 @@ extension KnowledgeBank {
         let chunkIDs = fused.map { query.perDocument ? bestPassage[$0.key]! : $0.key }
         var records: [Int64: ChunkRecord] = [:]
         if query.withText {
-            for record in try await store.chunks(ids: chunkIDs.map { Int64($0) }) { records[record.id] = record }
+            var missing: [Int64] = []
+            for id in chunkIDs.map({ Int64($0) }) {
+                if let record = passageCache.value(for: id) { records[id] = record } else { missing.append(id) }
+            }
+            if !missing.isEmpty {
+                for record in try await store.chunks(ids: missing) {
+                    records[record.id] = record
+                    passageCache.insert(record, for: record.id)
+                }
+            }
         }
         return read { state in
             zip(fused, chunkIDs).compactMap { item, chunkID -> KnowledgeHit? in

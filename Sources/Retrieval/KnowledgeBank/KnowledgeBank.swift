@@ -99,6 +99,10 @@ public final class KnowledgeBank: @unchecked Sendable {
     /// Guarded by `lock`.
     var state = State()
     private let queryCacheState = Mutex<(any QueryVectorCache)?>(EmbeddingCache(capacity: 10_000))
+    /// Passages recently returned by searches, by chunk id: a chunk id is never reused and its text never changes, so
+    /// an entry cannot go stale (a deleted chunk is no longer in the index, and hits are checked against the state).
+    /// Spares the store a read for the passages popular questions keep finding.
+    let passageCache = LRUCache<Int64, ChunkRecord>(capacity: 20_000)
 
     /// Where query vectors are remembered: 10,000 in this process's memory unless replaced (the server puts them in
     /// Redis when it has one); `nil` embeds every query.
