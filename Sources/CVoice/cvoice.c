@@ -49,6 +49,9 @@ omnifin_stt *omnifin_stt_create(const char *hmm, const char *lm, const char *dic
 int omnifin_stt_decode(omnifin_stt *stt, const int16_t *samples, size_t count, char *out, size_t out_size, int32_t *score) {
     if (out_size == 0) return -1;
     out[0] = 0;
+    /* Each recording is a stream of its own: the noise estimate of whoever used this decoder before does not carry
+       over, so a transcript depends on its recording alone. */
+    if (ps_start_stream(stt->decoder) < 0) return -1;
     if (ps_start_utt(stt->decoder) < 0) return -1;
     if (ps_process_raw(stt->decoder, samples, count, 0, 1) < 0) {
         ps_end_utt(stt->decoder);
@@ -116,3 +119,23 @@ long omnifin_tts_synthesize(const char *text, const char *voice, int words_per_m
 }
 
 void omnifin_tts_free(int16_t *samples) { free(samples); }
+
+long omnifin_tts_phonemes(const char *text, const char *voice, char *out, size_t out_size) {
+    if (out_size == 0) return -1;
+    out[0] = 0;
+    if (espeak_SetVoiceByName(voice) != EE_OK) return -1;
+    size_t length = 0;
+    const void *position = text;
+    /* Bits 8-23 of the phoneme mode: the separator between phonemes; bit 1 clear: ASCII names. One call per clause. */
+    while (position != NULL) {
+        const char *phonemes = espeak_TextToPhonemes(&position, espeakCHARS_UTF8, '_' << 8);
+        if (phonemes == NULL || phonemes[0] == 0) continue;
+        size_t size = strlen(phonemes);
+        if (length > 0 && length + 1 < out_size) out[length++] = ' ';
+        if (length + size >= out_size) size = out_size - 1 - length;
+        memcpy(out + length, phonemes, size);
+        length += size;
+        out[length] = 0;
+    }
+    return (long)length;
+}

@@ -9,10 +9,11 @@ struct BenchVoice: AsyncParsableCommand {
         abstract: "Word error rate and real-time factors of the built-in speech tools on spoken questions.",
         discussion: """
             Synthesises every question of --questions with eSpeak NG in each --voices voice at each --speeds rate, then
-            transcribes all of them with PocketSphinx: with the stock en-us language model, and with a model built from the
-            Markdown documents of --corpus (the questions are never added to it) at each --weights language weight.
-            Real-time factors are per decoder (processing seconds over audio seconds).
-            Example: omnifin bench voice --questions Benchmarks/voice/questions.txt --corpus corpora
+            transcribes all of them with PocketSphinx: with the stock en-us language model, and with the model and
+            dictionary Omnifin builds from the Markdown documents of --corpus (the questions are never added to it, and
+            are withheld from the questions it generates) at each --weights language weight, each --question-weights
+            mixture and each --options set. Real-time factors are per decoder (processing seconds over audio seconds).
+            Example: omnifin bench voice --no-stock --weights 6.5 --options "-topn 32;-topn 64"
             """
     )
 
@@ -20,19 +21,36 @@ struct BenchVoice: AsyncParsableCommand {
     @Option(help: "The folder of documents the adapted model is built from.") var corpus: String = "corpora"
     @Option(help: "eSpeak NG voices, comma-separated.") var voices: String = "en-us,en-us+f3"
     @Option(help: "Speaking rates in words per minute, comma-separated.") var speeds: String = "140,175"
-    @Option(help: "Language weights for the adapted model, comma-separated.") var weights: String = "6.5,10,14"
+    @Option(help: "Language weights for the adapted model, comma-separated.") var weights: String = "6.5"
+    @Option(help: "Shares of the generated questions in the adapted model, comma-separated (default: the product's).")
+    var questionWeights: String?
+    @Option(help: "PocketSphinx option sets separated by ';' (each replaces the defaults; default: OMNIFIN_STT_OPTIONS or the product's).")
+    var options: String?
     @Flag(inversion: .prefixedNo, help: "Also measure the stock language model.") var stock = true
+    @Flag(inversion: .prefixedNo, help: "Withhold the questions from the generated questions (--no-withhold measures what the product builds).")
+    var withhold = true
+    @Option(help: "Keep the adapted models and dictionaries in this folder.") var keepModels: String?
     @Flag(help: "Print one JSON document.") var json = false
 
     func run() async throws {
         guard let text = try? String(contentsOfFile: questions, encoding: .utf8) else { throw ValidationError("cannot read \(questions)") }
         let list = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
-        let documents = try SeedFolder.documents(in: corpus).map { $0.title + "\n" + $0.body }
+        let documents = try SeedFolder.documents(in: corpus)
         let speedList = speeds.split(separator: ",").compactMap { Int($0) }
         guard !list.isEmpty, !speedList.isEmpty else { throw ValidationError("no questions or speeds") }
+        let mixtures = try questionWeights.map { value in
+            try value.split(separator: ",").map { item -> Double in
+                guard let weight = Double(item), (0...1).contains(weight) else { throw ValidationError("question weights are between 0 and 1: \(item)") }
+                return weight
+            }
+        }
+        let optionSets: [[String]?] = options.map { value in
+            value.split(separator: ";").map { Optional($0.split(whereSeparator: \.isWhitespace).map(String.init)) }
+        } ?? [nil]
         let report = try await VoiceBenchmark.run(
-            questions: list, texts: documents, voices: voices.split(separator: ",").map(String.init), speeds: speedList,
-            weights: weights.split(separator: ",").map(String.init), stock: stock
+            questions: list, documents: documents, voices: voices.split(separator: ",").map(String.init), speeds: speedList,
+            weights: weights.split(separator: ",").map(String.init), questionWeights: mixtures, optionSets: optionSets, stock: stock,
+            withholdQuestions: withhold, modelDirectory: keepModels
         ) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         if json {
             try JSONOutput.print(report)
@@ -40,14 +58,23 @@ struct BenchVoice: AsyncParsableCommand {
         }
         print(
             String(
-                format: "%d utterances, %.0f s of speech; TTS real-time factor %.3f; %d questions found word for word in the corpus", report.utterances,
-                report.audioSeconds, report.ttsRealTimeFactor, report.questionsInText))
-        print("language model        weight  WER    exact sentences  STT real-time factor")
+                format: "%d utterances, %.0f s of speech; TTS real-time factor %.3f; %d questions found word for word in the corpus, %d generated (%@)",
+                report.utterances, report.audioSeconds, report.ttsRealTimeFactor, report.questionsInText, report.questionsGenerated,
+                report.questionsWithheld ? "withheld" : "kept"))
+        print(
+            String(
+                format: "adapted model: %d words, %d pronunciations added, built in %.1f s", report.modelWords, report.addedPronunciations, report.buildSeconds))
+        print("language model      questions  weight  options               WER    odd    even   exact  STT real-time factor (wall, CPU)")
         for c in report.configurations {
             print(
-                c.model.padding(toLength: 20, withPad: " ", startingAt: 0)
-                    + String(format: "  %6@  %.3f  %15.3f  %20.3f", c.languageWeight, c.wordErrorRate, c.sentencesExact, c.realTimeFactor))
+                c.model.padding(toLength: 20, withPad: " ", startingAt: 0) + (c.questionWeight.map { String(format: "%9.2f", $0) } ?? "        -")
+                    + "  " + c.languageWeight.padding(toLength: 6, withPad: " ", startingAt: 0) + "  " + c.options.padding(toLength: 20, withPad: " ", startingAt: 0)
+                    + String(
+                        format: "  %.3f  %.3f  %.3f  %.3f  %.3f, %.3f", c.wordErrorRate, c.wordErrorRateOddLines, c.wordErrorRateEvenLines, c.sentencesExact,
+                        c.realTimeFactor, c.cpuRealTimeFactor))
         }
-        for c in report.configurations { print("worst with \(c.model) \(c.languageWeight):\n  " + c.worst.joined(separator: "\n  ")) }
+        for c in report.configurations {
+            print("worst with \(c.model) \(c.questionWeight.map { "\($0) " } ?? "")\(c.languageWeight) \(c.options):\n  " + c.worst.joined(separator: "\n  "))
+        }
     }
 }

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Ingest
+import Logging
 import NIOCore
 import Retrieval
 import Storage
@@ -103,10 +104,23 @@ struct VoiceTests {
                 let status = try await api.request(.get, "/api/chat/status", token: admin)
                 detail = ((status.body["stt"] as? [String: Any])?["detail"] as? String) ?? ""
                 let generation = try await api.store.knowledgeGeneration()
-                if detail.contains("knowledge-\(generation).lm") { break }
+                if detail.contains("knowledge-kn3-\(generation).lm") { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(detail.contains("knowledge-"), "\(detail)")
+            // The decoder reads the dictionary written next to the model, with the bank's words CMUdict lacks.
+            let generation = try await api.store.knowledgeGeneration()
+            #expect(detail.contains("dictionary: knowledge-kn3-\(generation).dict"), "\(detail)")
+            let dictionary = try String(contentsOfFile: directory.appendingPathComponent("lm/knowledge-kn3-\(generation).dict").path, encoding: .utf8)
+            #expect(dictionary.contains("\nodoo OW D UW\n"), "no pronunciation for Odoo")
+            // A restart over the same knowledge reuses the files instead of building them again.
+            let modelPath = directory.appendingPathComponent("lm/knowledge-kn3-\(generation).lm").path
+            let built = try FileManager.default.attributesOfItem(atPath: modelPath)[.modificationDate] as? Date
+            let restarted = SpeechRecognizer()
+            await VoiceModelService(bank: api.bank, recognizer: restarted, directory: directory.appendingPathComponent("lm").path, logger: Logger(label: "test"))
+                .rebuild()
+            #expect(restarted.models.languageModel == modelPath)
+            #expect(try FileManager.default.attributesOfItem(atPath: modelPath)[.modificationDate] as? Date == built)
 
             let question = try SpokenQuestion.wav("what is the approval limit for invoices", in: directory)
             let answer = try await api.client.execute(
@@ -115,9 +129,8 @@ struct VoiceTests {
             ) { response in (response.status, (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] ?? [:]) }
             #expect(answer.0 == .ok, "\(answer.1)")
             let transcript = try #require(answer.1["transcript"] as? String)
-            // Measured: "what is the group only for a invoices" (WER 0.43); the stock model hears "well it's the group only for me
-            // it was that" (0.86). The benchmark's 0.25 target is not reached yet (Benchmarks/README.md, "Voice"); this bound
-            // catches a recogniser that stops using the knowledge bank's model.
+            // The stock model hears "well it's the group only for me it was that" (WER 0.86). The benchmark's figures are in
+            // docs/voice.md; this bound catches a recogniser that stops using the knowledge bank's model.
             #expect(WordErrorRate.of(transcript, reference: "what is the approval limit for invoices") <= 0.5, "heard: \(transcript)")
             let cited = ((answer.1["citations"] as? [[String: Any]]) ?? []).compactMap { $0["title"] as? String }
             #expect(answer.1["grounded"] as? Bool == true && cited.contains("Invoice approval policy"), "heard \(transcript), answered \(answer.1["answer"] ?? "")")

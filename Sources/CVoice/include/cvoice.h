@@ -13,7 +13,8 @@ typedef struct omnifin_stt omnifin_stt;
 omnifin_stt *omnifin_stt_create(const char *hmm, const char *lm, const char *dict, const char *const *options, int option_count, char *error,
                                 size_t error_size);
 
-/// Decodes one utterance of 16 kHz mono 16-bit samples into `out` (UTF-8, NUL-terminated).
+/// Decodes one utterance of 16 kHz mono 16-bit samples into `out` (UTF-8, NUL-terminated), as a stream of its own
+/// (nothing of earlier utterances carries over).
 /// Returns 0 on success, -1 on failure; `score` receives the path score (larger is better).
 int omnifin_stt_decode(omnifin_stt *stt, const int16_t *samples, size_t count, char *out, size_t out_size, int32_t *score);
 
@@ -27,5 +28,11 @@ int omnifin_tts_init(const char *data_path);
 long omnifin_tts_synthesize(const char *text, const char *voice, int words_per_minute, int16_t **samples);
 
 void omnifin_tts_free(int16_t *samples);
+
+/// The phonemes of UTF-8 text in eSpeak's ASCII notation (as `espeak-ng -x --sep=_`: phonemes joined by `_`, words
+/// and clauses by spaces) for a voice ("en-us"), without synthesising it. Needs omnifin_tts_init first; not
+/// thread-safe (shares eSpeak NG's global state with omnifin_tts_synthesize). Returns the length written to `out`
+/// (NUL-terminated, cut at `out_size` - 1), or -1 when the voice is unknown.
+long omnifin_tts_phonemes(const char *text, const char *voice, char *out, size_t out_size);
 
 #endif

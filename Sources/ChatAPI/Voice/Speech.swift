@@ -19,13 +19,15 @@ final class SpeechRecognizer: Sendable {
 
     static let modelDirectory = "/usr/share/pocketsphinx/model/en-us"
     /// How much the language model counts against the acoustic model (PocketSphinx's -lw). Calibrated with
-    /// `omnifin bench voice` (208 utterances): WER 0.437 at 6.5, 0.443 at 10, 0.472 at 14.
+    /// `omnifin bench voice` (208 utterances, docs/voice.md): 6.5 is best with the knowledge bank's model.
     static let languageWeight = "6.5"
     var acousticModel: String { Self.modelDirectory + "/en-us" }
-    var dictionary: String { Self.modelDirectory + "/cmudict-en-us.dict" }
+    /// The stock pronunciation dictionary (CMUdict), which the knowledge bank's dictionary extends.
+    static let stockDictionary = SpeechRecognizer.modelDirectory + "/cmudict-en-us.dict"
 
     private struct State {
         var languageModel: String
+        var dictionary: String
         var version = 0
         var idle: [(decoder: Decoder, version: Int)] = []
         var lent = 0
@@ -34,18 +36,24 @@ final class SpeechRecognizer: Sendable {
     private let state: Mutex<State>
     let maximumDecoders: Int
     let languageWeight: String
-    /// Further PocketSphinx options as name/value pairs (`OMNIFIN_STT_OPTIONS="-beam 1e-60 -wip 0.5"`), for tuning.
-    /// By default 16 Gaussians per frame instead of 4 (`-topn 16`): `omnifin bench voice` measured WER 0.378 against
-    /// 0.437 at weight 6.5, with the real-time factor still under 0.5.
-    static let defaultOptions = ["-topn", "16"]
+    /// Further PocketSphinx options as name/value pairs (`OMNIFIN_STT_OPTIONS="-beam 1e-60 -wip 0.5"`), for tuning;
+    /// they replace ``defaultOptions``.
     let options: [String]
+    /// Evaluating 32 of the acoustic model's Gaussians per frame instead of 4 (`-topn 32`): with the knowledge bank's
+    /// model and dictionary, `omnifin bench voice` measured the word error rate and real-time factors in docs/voice.md.
+    static let defaultOptions = ["-topn", "32"]
     static let stockLanguageModel = SpeechRecognizer.modelDirectory + "/en-us.lm.bin"
 
     /// - Parameters:
     ///   - languageModel: an ARPA or binary model; the stock `en-us.lm.bin` until the bank's is built.
+    ///   - dictionary: the pronunciations of the model's words; the stock CMUdict by default.
     ///   - languageWeight: PocketSphinx's -lw; `OMNIFIN_STT_LANGUAGE_WEIGHT`, else ``languageWeight``.
-    init(languageModel: String = SpeechRecognizer.stockLanguageModel, maximumDecoders: Int = 2, languageWeight: String? = nil, options: [String]? = nil) {
-        state = Mutex(State(languageModel: languageModel))
+    ///   - options: further decoder options; `OMNIFIN_STT_OPTIONS`, else ``defaultOptions``.
+    init(
+        languageModel: String = SpeechRecognizer.stockLanguageModel, dictionary: String = SpeechRecognizer.stockDictionary, maximumDecoders: Int = 2,
+        languageWeight: String? = nil, options: [String]? = nil
+    ) {
+        state = Mutex(State(languageModel: languageModel, dictionary: dictionary))
         self.maximumDecoders = maximumDecoders
         let environment = ProcessInfo.processInfo.environment
         self.languageWeight = languageWeight ?? environment["OMNIFIN_STT_LANGUAGE_WEIGHT"] ?? Self.languageWeight
@@ -59,11 +67,16 @@ final class SpeechRecognizer: Sendable {
     static var available: Bool { FileManager.default.fileExists(atPath: modelDirectory + "/en-us/mdef") }
 
     var languageModel: String { state.withLock { $0.languageModel } }
+    /// The dictionary that goes with ``languageModel``.
+    var dictionary: String { state.withLock { $0.dictionary } }
+    /// The language model and its dictionary, read together.
+    var models: (languageModel: String, dictionary: String) { state.withLock { ($0.languageModel, $0.dictionary) } }
 
-    /// Uses `path` for every decoder made from now on.
-    func replaceLanguageModel(_ path: String) {
+    /// Uses the model at `path`, with the pronunciations in `dictionary`, for every decoder made from now on.
+    func replaceLanguageModel(_ path: String, dictionary: String = SpeechRecognizer.stockDictionary) {
         let stale = state.withLock { state -> [Decoder] in
             state.languageModel = path
+            state.dictionary = dictionary
             state.version += 1
             defer { state.idle = [] }
             return state.idle.map(\.decoder)
@@ -96,7 +109,7 @@ final class SpeechRecognizer: Sendable {
 
     private func borrow() async throws -> (Decoder, Int) {
         while true {
-            enum Next { case ready(Decoder, Int), make(String, Int), wait }
+            enum Next { case ready(Decoder, Int), make(String, String, Int), wait }
             let next = state.withLock { state -> Next in
                 if let entry = state.idle.popLast() {
                     state.lent += 1
@@ -104,15 +117,14 @@ final class SpeechRecognizer: Sendable {
                 }
                 if state.lent < maximumDecoders {
                     state.lent += 1
-                    return .make(state.languageModel, state.version)
+                    return .make(state.languageModel, state.dictionary, state.version)
                 }
                 return .wait
             }
             switch next {
             case .ready(let decoder, let version): return (decoder, version)
-            case .make(let model, let version):
+            case .make(let model, let dict, let version):
                 let hmm = acousticModel
-                let dict = dictionary
                 let options = ["-lw", languageWeight] + self.options
                 do {
                     let decoder = try await NIOThreadPool.singleton.runIfActive { () throws -> Decoder in
@@ -184,6 +196,32 @@ final class SpeechSynthesizer: Sendable {
                 return WAVAudio(sampleRate: sampleRate ?? 22_050, samples: samples)
             }
         }
+    }
+
+    /// eSpeak NG's phonemes for each of `texts` in its ASCII notation, phonemes joined by `_` (as
+    /// `espeak-ng -x --sep=_`), or nil where eSpeak NG gave none. Waits for a synthesis in progress.
+    /// - Throws: ``Failure`` when eSpeak NG does not start or does not know the voice.
+    static func phonemes(_ texts: [String], voice: String = "en-us") throws -> [String?] {
+        try lock.withLock { sampleRate in
+            if sampleRate == nil {
+                let rate = omnifin_tts_init(nil)
+                guard rate > 0 else { throw Failure(description: "eSpeak NG did not start (is espeak-ng-data installed?)") }
+                sampleRate = Int(rate)
+            }
+            var buffer = [CChar](repeating: 0, count: 4096)
+            return try texts.map { text in
+                let length = omnifin_tts_phonemes(text, voice, &buffer, buffer.count)
+                guard length >= 0 else { throw Failure(description: "eSpeak NG does not know the voice \(voice)") }
+                return length == 0 ? nil : String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            }
+        }
+    }
+
+    /// ``phonemes(_:voice:)`` in US English for pronouncing new words, nil without eSpeak NG's data (words no rule
+    /// pronounces then stay out of the language model).
+    static var phonemizer: PronunciationDictionary.Phonemizer? {
+        guard available else { return nil }
+        return { texts in (try? phonemes(texts)) ?? texts.map { _ in nil } }
     }
 
     /// The text without `[n]` markers and Markdown marks.

@@ -20,7 +20,10 @@ protocol TextToSpeech: Sendable {
 
 extension SpeechRecognizer: SpeechToText {
     var name: String { "pocketsphinx" }
-    var detail: String? { "language model: \((languageModel as NSString).lastPathComponent)" }
+    var detail: String? {
+        let (model, dictionary) = models
+        return "language model: \((model as NSString).lastPathComponent), dictionary: \((dictionary as NSString).lastPathComponent)"
+    }
 
     func transcribe(_ audio: WAVAudio) async throws -> String {
         try await transcribe(audio.resampled(to: 16_000).samples)

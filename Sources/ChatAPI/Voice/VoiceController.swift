@@ -198,37 +198,57 @@ struct VoiceModelService: Service {
         }
     }
 
-    /// Writes a new ARPA model from every document's title and body and hands it to the recogniser.
+    /// Names the way models are built, so a model built by an older version is never reused.
+    static let recipe = "kn3"
+
+    /// Builds a new language model and dictionary from every document's title and body, writes them next to each
+    /// other (`knowledge-kn3-GENERATION.lm` and `.dict`) and hands them to the recogniser.
     func rebuild() async {
         do {
             let started = ContinuousClock.now
-            // The generation before reading: the file is named after what it is known to contain at least.
+            // The generation before reading: the files are named after what they are known to contain at least.
             let generation = bank.generation
-            var texts: [String] = []
+            let path = (directory as NSString).appendingPathComponent("knowledge-\(Self.recipe)-\(generation).lm")
+            let dictionaryPath = (directory as NSString).appendingPathComponent("knowledge-\(Self.recipe)-\(generation).dict")
+            // A restart over unchanged knowledge reuses the files built before it (both are written atomically).
+            if FileManager.default.fileExists(atPath: path), FileManager.default.fileExists(atPath: dictionaryPath) {
+                if recognizer.models != (path, dictionaryPath) {
+                    recognizer.replaceLanguageModel(path, dictionary: dictionaryPath)
+                    logger.info("speech language model of generation \(generation) reused from \(path)")
+                }
+                return
+            }
+            var documents: [(title: String, body: String)] = []
             var cursor: String?
             while true {
                 let page = try await bank.store.documents(after: cursor, limit: 500, source: nil)
-                texts += page.map { $0.title + "\n" + $0.body }
+                documents += page.map { ($0.title, $0.body) }
                 guard let last = page.last, page.count == 500 else { break }
                 cursor = last.id
             }
-            let dictionary = recognizer.dictionary
-            let corpus = texts
+            let corpus = documents
+            let phonemizer = SpeechSynthesizer.phonemizer
             // Counting n-grams is CPU work: off the cooperative pool.
-            let model = try await NIOThreadPool.singleton.runIfActive {
-                LanguageModelBuilder.arpa(texts: corpus, vocabulary: LanguageModelBuilder.dictionaryWords(dictionary))
+            let output = try await NIOThreadPool.singleton.runIfActive {
+                let base = try PronunciationDictionary(contentsOfFile: SpeechRecognizer.stockDictionary)
+                return LanguageModelBuilder.build(documents: corpus, dictionary: base, phonemizer: phonemizer)
             }
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let path = (directory as NSString).appendingPathComponent("knowledge-\(generation).lm")
-            try model.write(toFile: path, atomically: true, encoding: .utf8)
-            let previous = recognizer.languageModel
-            recognizer.replaceLanguageModel(path)
+            try output.dictionary.write(toFile: dictionaryPath, atomically: true, encoding: .utf8)
+            try output.arpa.write(toFile: path, atomically: true, encoding: .utf8)
+            let previous = recognizer.models
+            recognizer.replaceLanguageModel(path, dictionary: dictionaryPath)
             // A decoder may still be loading the previous model: keep it, drop the older ones.
+            let kept: Set = [path, dictionaryPath, previous.languageModel, previous.dictionary]
             for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix("knowledge-") {
                 let file = (directory as NSString).appendingPathComponent(name)
-                if file != path && file != previous { try? FileManager.default.removeItem(atPath: file) }
+                if !kept.contains(file) { try? FileManager.default.removeItem(atPath: file) }
             }
-            logger.info("speech language model rebuilt from \(texts.count) documents in \(Int((ContinuousClock.now - started).inSeconds * 1000)) ms")
+            let milliseconds = Int((ContinuousClock.now - started).inSeconds * 1000)
+            let nGrams = output.nGrams.map(String.init).joined(separator: "/")
+            logger.info(
+                "speech language model rebuilt from \(documents.count) documents in \(milliseconds) ms: \(output.words) words, n-grams \(nGrams), \(output.additions.count) pronunciations added"
+            )
         } catch {
             logger.error("rebuilding the speech language model failed (the previous one stays): \(error)")
         }
