@@ -1,5 +1,6 @@
 public import Crypto
 import Foundation
+import Synchronization
 
 /// Encrypts sensitive data at rest (message contents, transcripts, unanswered questions) with AES-256-GCM.
 ///
@@ -14,9 +15,22 @@ public struct DataSealer: Sendable {
 
     private static let version: UInt8 = 1
     let key: SymmetricKey
+    /// The keys ``mac(_:_:)`` derives, by purpose (a handful), so a request does not run HKDF again.
+    private let derivedKeys = DerivedKeys()
 
     public init(key: SymmetricKey) {
         self.key = key
+    }
+
+    private final class DerivedKeys: Sendable {
+        private let keys = Mutex<[String: SymmetricKey]>([:])
+
+        func key(_ purpose: String, derive: () -> SymmetricKey) -> SymmetricKey {
+            if let known = keys.withLock({ $0[purpose] }) { return known }
+            let fresh = derive()
+            keys.withLock { $0[purpose] = fresh }
+            return fresh
+        }
     }
 
     /// The key from `base64` (the value of `OMNIFIN_DATA_KEY`) or else from `keyFile`, created when missing.
@@ -76,7 +90,7 @@ public struct DataSealer: Sendable {
 
     /// A keyed MAC for values that must be recomputable but unforgeable (the CSRF token of a session).
     func mac(_ purpose: String, _ value: String) -> String {
-        let derived = HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(purpose.utf8), outputByteCount: 32)
+        let derived = derivedKeys.key(purpose) { HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(purpose.utf8), outputByteCount: 32) }
         let code = HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: derived)
         return Data(code).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

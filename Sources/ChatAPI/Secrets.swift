@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Storage
 
 /// Opaque tokens: 256 random bits for the client, only their SHA-256 in the store.
 enum Secrets {
@@ -13,7 +14,7 @@ enum Secrets {
     }
 
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(token.utf8)).hexadecimal
     }
 }
 

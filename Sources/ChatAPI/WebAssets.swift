@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Storage
 
 /// The web app and the admin panel: plain HTML, CSS and JavaScript modules shipped in the binary's resource bundle
 /// (`Sources/ChatAPI/Resources/web`), read into memory once at start, served with an `ETag` and revalidated on
@@ -49,7 +50,7 @@ struct WebAssets: Sendable {
     }
 
     private static func asset(_ data: Data, name: String) -> Asset {
-        let digest = SHA256.hash(data: data).prefix(12).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: data).prefix(12).hexadecimal
         return Asset(body: ByteBuffer(bytes: data), contentType: contentType(of: name), etag: "\"\(digest)\"")
     }
 

@@ -65,5 +65,5 @@ struct KnowledgeChecksum {
         hasher.update(data: Array(field.utf8))
     }
 
-    func finish() -> String { hasher.finalize().map { String(format: "%02x", $0) }.joined() }
+    func finish() -> String { hasher.finalize().hexadecimal }
 }

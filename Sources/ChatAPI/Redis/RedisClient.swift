@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Retrieval
+import Storage
 import Synchronization
 
 /// A small Redis client on SwiftNIO with only what Omnifin uses: PING, AUTH, SELECT, GET, SET (with EX), DEL, INCR,
@@ -251,7 +252,7 @@ struct RedisScript: Sendable {
 
     init(_ source: String) {
         self.source = source
-        sha1 = Insecure.SHA1.hash(data: Array(source.utf8)).map { String(format: "%02x", $0) }.joined()
+        sha1 = Insecure.SHA1.hash(data: Array(source.utf8)).hexadecimal
     }
 }
 

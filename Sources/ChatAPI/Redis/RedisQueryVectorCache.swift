@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Retrieval
+import Storage
 
 /// Query vectors shared by every replica through Redis, in front of which each replica keeps its own small LRU: a
 /// question embedded by one replica costs the others one Redis read. Keys hold the SHA-256 of the model and the
@@ -23,7 +24,7 @@ final class RedisQueryVectorCache: QueryVectorCache {
 
     func key(model: String, text: String) -> String {
         let digest = SHA256.hash(data: Data((model + "\u{0}" + text).utf8))
-        return prefix + "query-vector:" + digest.map { String(format: "%02x", $0) }.joined()
+        return prefix + "query-vector:" + digest.hexadecimal
     }
 
     func vector(model: String, text: String) async -> [Float]? {
