@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
 import Storage
+import Synchronization
 
 /// Records countable events for the admin analytics; a failure to record is logged and never fails the request.
 ///
