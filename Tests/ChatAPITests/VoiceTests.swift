@@ -104,23 +104,49 @@ struct VoiceTests {
                 let status = try await api.request(.get, "/api/chat/status", token: admin)
                 detail = ((status.body["stt"] as? [String: Any])?["detail"] as? String) ?? ""
                 let generation = try await api.store.knowledgeGeneration()
-                if detail.contains("knowledge-kn3-\(generation).lm") { break }
+                if detail.contains("knowledge-kn3-\(generation)-") { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(detail.contains("knowledge-"), "\(detail)")
             // The decoder reads the dictionary written next to the model, with the bank's words CMUdict lacks.
             let generation = try await api.store.knowledgeGeneration()
-            #expect(detail.contains("dictionary: knowledge-kn3-\(generation).dict"), "\(detail)")
-            let dictionary = try String(contentsOfFile: directory.appendingPathComponent("lm/knowledge-kn3-\(generation).dict").path, encoding: .utf8)
+            #expect(detail.contains("dictionary: knowledge-kn3-\(generation)-"), "\(detail)")
+            let files = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("lm").path)
+            let stem = try #require(files.first { $0.hasPrefix("knowledge-kn3-\(generation)-") && $0.hasSuffix(".lm") }?.dropLast(3))
+            let dictionary = try String(contentsOfFile: directory.appendingPathComponent("lm/\(stem).dict").path, encoding: .utf8)
             #expect(dictionary.contains("\nodoo OW D UW\n"), "no pronunciation for Odoo")
             // A restart over the same knowledge reuses the files instead of building them again.
-            let modelPath = directory.appendingPathComponent("lm/knowledge-kn3-\(generation).lm").path
+            let modelPath = directory.appendingPathComponent("lm/\(stem).lm").path
             let built = try FileManager.default.attributesOfItem(atPath: modelPath)[.modificationDate] as? Date
             let restarted = SpeechRecognizer()
             await VoiceModelService(bank: api.bank, recognizer: restarted, directory: directory.appendingPathComponent("lm").path, logger: Logger(label: "test"))
                 .rebuild()
             #expect(restarted.models.languageModel == modelPath)
             #expect(try FileManager.default.attributesOfItem(atPath: modelPath)[.modificationDate] as? Date == built)
+            // Another knowledge bank at the same generation (a database recreated, its model folder kept) gets a model of
+            // its own.
+            let otherFolder = directory.appendingPathComponent("other-lm")
+            try FileManager.default.createDirectory(at: otherFolder, withIntermediateDirectories: true)
+            for suffix in [".lm", ".dict"] {
+                try FileManager.default.copyItem(
+                    at: directory.appendingPathComponent("lm/\(stem)\(suffix)"), to: otherFolder.appendingPathComponent("\(stem)\(suffix)"))
+            }
+            try await APIHarness.withAPI(.sqlite) { other in
+                let editor = try await other.signUp("other@example.com")
+                var index = 0
+                while try await other.store.knowledgeGeneration() < generation, index < 50 {
+                    let body = #"{"title": "Fixed assets \#(index)", "body": "Depreciation of fixed assets is straight-line over five years."}"#
+                    #expect(try await other.request(.post, "/api/knowledge", token: editor, json: body).status == .created)
+                    index += 1
+                }
+                #expect(try await other.store.knowledgeGeneration() == generation)
+                let elsewhere = SpeechRecognizer()
+                await VoiceModelService(bank: other.bank, recognizer: elsewhere, directory: otherFolder.path, logger: Logger(label: "test"))
+                    .rebuild()
+                #expect(elsewhere.models.languageModel != otherFolder.appendingPathComponent("\(stem).lm").path)
+                #expect(elsewhere.models.languageModel.contains("knowledge-kn3-\(generation)-"))
+                #expect(try String(contentsOfFile: elsewhere.models.languageModel, encoding: .utf8).contains(" depreciation"))
+            }
 
             let question = try SpokenQuestion.wav("what is the approval limit for invoices", in: directory)
             let answer = try await api.client.execute(

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -202,22 +203,12 @@ struct VoiceModelService: Service {
     static let recipe = "kn3"
 
     /// Builds a new language model and dictionary from every document's title and body, writes them next to each
-    /// other (`knowledge-kn3-GENERATION.lm` and `.dict`) and hands them to the recogniser.
+    /// other (`knowledge-kn3-GENERATION-DIGEST.lm` and `.dict`) and hands them to the recogniser.
     func rebuild() async {
         do {
             let started = ContinuousClock.now
             // The generation before reading: the files are named after what they are known to contain at least.
             let generation = bank.generation
-            let path = (directory as NSString).appendingPathComponent("knowledge-\(Self.recipe)-\(generation).lm")
-            let dictionaryPath = (directory as NSString).appendingPathComponent("knowledge-\(Self.recipe)-\(generation).dict")
-            // A restart over unchanged knowledge reuses the files built before it (both are written atomically).
-            if FileManager.default.fileExists(atPath: path), FileManager.default.fileExists(atPath: dictionaryPath) {
-                if recognizer.models != (path, dictionaryPath) {
-                    recognizer.replaceLanguageModel(path, dictionary: dictionaryPath)
-                    logger.info("speech language model of generation \(generation) reused from \(path)")
-                }
-                return
-            }
             var documents: [(title: String, body: String)] = []
             var cursor: String?
             while true {
@@ -225,6 +216,23 @@ struct VoiceModelService: Service {
                 documents += page.map { ($0.title, $0.body) }
                 guard let last = page.last, page.count == 500 else { break }
                 cursor = last.id
+            }
+            // Named by generation and by a digest of the text they are built from: another database (or the same
+            // one recreated) can reach the same generation with other documents.
+            var digest = SHA256()
+            for (title, body) in documents {
+                digest.update(data: Data(title.utf8) + [0] + Data(body.utf8) + [0])
+            }
+            let stem = "knowledge-\(Self.recipe)-\(generation)-\(digest.finalize().prefix(8).hexadecimal)"
+            let path = (directory as NSString).appendingPathComponent(stem + ".lm")
+            let dictionaryPath = (directory as NSString).appendingPathComponent(stem + ".dict")
+            // A restart over unchanged knowledge reuses the files built before it (both are written atomically).
+            if FileManager.default.fileExists(atPath: path), FileManager.default.fileExists(atPath: dictionaryPath) {
+                if recognizer.models != (path, dictionaryPath) {
+                    recognizer.replaceLanguageModel(path, dictionary: dictionaryPath)
+                    logger.info("speech language model of generation \(generation) reused from \(path)")
+                }
+                return
             }
             let corpus = documents
             let phonemizer = SpeechSynthesizer.phonemizer
