@@ -1,5 +1,6 @@
 public import Foundation
 public import Storage
+import Retrieval
 
 /// How `omnifin serve` runs, from the environment (`OMNIFIN_*`) with command-line overrides.
 public struct ServerConfiguration: Sendable {
@@ -45,6 +46,10 @@ public struct ServerConfiguration: Sendable {
     /// How often the store's change log is read for writes made by other processes, besides PostgreSQL's
     /// notifications (`OMNIFIN_FOLLOW_INTERVAL` in seconds; default 2).
     public var followInterval: Duration = .seconds(2)
+    /// Candidates the HNSW walk keeps per search (`OMNIFIN_HNSW_EF_SEARCH`, 1–10,000; a search keeps at least as many
+    /// as the passages it ranks): higher finds more of the true nearest passages and costs time
+    /// (docs/knowledge-bank.md "Search depth").
+    public var efSearch = KnowledgeBank.HNSWConfigurationTemplate().efSearch
     /// How often the knowledge bank is checked for changes that call for a new speech language model.
     var voiceModelInterval: Duration = .seconds(30)
     /// How answers are made (the LLM API or the built-in answerer, budgets, the relevance threshold).
@@ -112,6 +117,12 @@ public struct ServerConfiguration: Sendable {
             guard let raw = value(name) else { continue }
             guard let number = Int(raw), number >= 0 else { throw Invalid(description: "\(name) '\(raw)' is not a whole number ≥ 0") }
             configuration[keyPath: keyPath] = number
+        }
+        if let raw = value("OMNIFIN_HNSW_EF_SEARCH") {
+            guard let number = Int(raw), (1...10_000).contains(number) else {
+                throw Invalid(description: "OMNIFIN_HNSW_EF_SEARCH '\(raw)' is not a whole number in 1...10000")
+            }
+            configuration.efSearch = number
         }
         configuration.chat = try ChatConfiguration.fromEnvironment(environment)
         configuration.speech = try SpeechConfiguration.fromEnvironment(environment)

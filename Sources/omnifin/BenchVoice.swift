@@ -30,6 +30,7 @@ struct BenchVoice: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Withhold the questions from the generated questions (--no-withhold measures what the product builds).")
     var withhold = true
     @Option(help: "Keep the adapted models and dictionaries in this folder.") var keepModels: String?
+    @Option(help: "How many of the worst transcripts to list per configuration.") var worst: Int = 5
     @Flag(help: "Print one JSON document.") var json = false
 
     func run() async throws {
@@ -38,6 +39,7 @@ struct BenchVoice: AsyncParsableCommand {
         let documents = try SeedFolder.documents(in: corpus)
         let speedList = speeds.split(separator: ",").compactMap { Int($0) }
         guard !list.isEmpty, !speedList.isEmpty else { throw ValidationError("no questions or speeds") }
+        guard worst >= 0 else { throw ValidationError("--worst must be 0 or more") }
         let mixtures = try questionWeights.map { value in
             try value.split(separator: ",").map { item -> Double in
                 guard let weight = Double(item), (0...1).contains(weight) else { throw ValidationError("question weights are between 0 and 1: \(item)") }
@@ -50,7 +52,7 @@ struct BenchVoice: AsyncParsableCommand {
         let report = try await VoiceBenchmark.run(
             questions: list, documents: documents, voices: voices.split(separator: ",").map(String.init), speeds: speedList,
             weights: weights.split(separator: ",").map(String.init), questionWeights: mixtures, optionSets: optionSets, stock: stock,
-            withholdQuestions: withhold, modelDirectory: keepModels
+            withholdQuestions: withhold, modelDirectory: keepModels, listWorst: worst
         ) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         if json {
             try JSONOutput.print(report)

@@ -34,7 +34,9 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Hybrid fusion: weighted (min-max normalised scores, the default) or rrf (reciprocal rank).") var fusion: String = "weighted"
     @Option(help: "The RRF constant k.") var rrfK: Double = 60
     @Option(help: "Weight of dense scores in weighted fusion (0–1).") var denseWeight: Double = 0.5
-    @Option(help: "HNSW efSearch (at least 200: each query ranks 200 passages per retriever).") var ef: Int = 200
+    @Option(help: "HNSW efSearch (a search uses at least --depth).") var ef: Int = 200
+    @Option(help: "Passages each retriever ranks before fusion (the server ranks max(50, 2·k)); documents are cut at min(100, depth).")
+    var depth: Int = 200
     @Option(help: "Passage size in word pieces (the server's default: 220; larger passages are truncated by the model).")
     var chunkTokens: Int = 220
     @Option(help: "Overlap between consecutive passages in word pieces.") var overlapTokens: Int = 40
@@ -50,6 +52,7 @@ struct Eval: AsyncParsableCommand {
         guard k1 >= 0, (0...1).contains(b) else { throw ValidationError("--k1 must be ≥ 0 and --b between 0 and 1") }
         guard rrfK > 0, (0...1).contains(denseWeight) else { throw ValidationError("--rrf-k must be > 0 and --dense-weight between 0 and 1") }
         guard ef >= 1 else { throw ValidationError("--ef must be at least 1") }
+        guard (1...10_000).contains(depth) else { throw ValidationError("--depth must be between 1 and 10000") }
         guard chunkTokens >= 16, overlapTokens >= 0 else { throw ValidationError("--chunk-tokens must be at least 16 and --overlap-tokens at least 0") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
@@ -115,7 +118,7 @@ struct Eval: AsyncParsableCommand {
         if mode == "bm25" || mode == "all" { runs.append(.init(name: "bm25", mode: .bm25)) }
         if mode == "hybrid" || mode == "all" { runs.append(.init(name: "hybrid", mode: .hybrid)) }
         let fusionChoice: Fusion = fusion == "rrf" ? .reciprocalRank(k: rrfK) : .weighted(denseWeight: denseWeight)
-        let scores = try await RetrievalEvaluation.evaluate(dataset, bank: bank, runs: runs, fusion: fusionChoice)
+        let scores = try await RetrievalEvaluation.evaluate(dataset, bank: bank, runs: runs, fusion: fusionChoice, depth: depth)
 
         if json {
             let encoder = JSONEncoder()

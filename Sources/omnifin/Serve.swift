@@ -14,7 +14,7 @@ struct Serve: AsyncParsableCommand {
             Configuration comes from the environment (OMNIFIN_HOST, OMNIFIN_PORT, OMNIFIN_DATABASE_URL, OMNIFIN_INDEX_SNAPSHOT,
             OMNIFIN_MAIL=file:DIR, OMNIFIN_PUBLIC_URL, OMNIFIN_EMBEDDING_MODEL, OMNIFIN_DATA_KEY or OMNIFIN_DATA_KEY_FILE,
             OMNIFIN_RATE_LIMIT_PER_MINUTE, OMNIFIN_LOGIN_ATTEMPTS_PER_MINUTE, OMNIFIN_REDIS_URL, OMNIFIN_FOLLOW_INTERVAL,
-            OMNIFIN_SNAPSHOT_INTERVAL); options override it. The defaults serve
+            OMNIFIN_SNAPSHOT_INTERVAL, OMNIFIN_HNSW_EF_SEARCH); options override it. The defaults serve
             http://127.0.0.1:8080 from sqlite:var/omnifin.db with the built-in embedder. The first account registered
             becomes admin; confirmation links are written to var/mail and printed in the log. Message contents are
             encrypted with the data key (generated into var/data.key on first start when OMNIFIN_DATA_KEY is unset: back it up).
@@ -69,7 +69,7 @@ struct Serve: AsyncParsableCommand {
         }
         let (bank, _) = try await KnowledgeBank.open(
             store: store, embedder: embedder, chunker: KnowledgeBank.defaultChunker(for: embedder),
-            configuration: .init(snapshotPath: configuration.snapshotPath), logger: logger)
+            configuration: .init(hnsw: .init(efSearch: configuration.efSearch), snapshotPath: configuration.snapshotPath), logger: logger)
         if demo {
             let folder = ProcessInfo.processInfo.environment["OMNIFIN_DEMO_DIR"] ?? "corpora"
             if bank.documentCount == 0 {

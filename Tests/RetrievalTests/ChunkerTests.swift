@@ -122,6 +122,54 @@ struct BM25IndexTests {
         #expect(index.search("journal", k: 5_000).count == 499)
     }
 
+    @Test("rankings equal Lucene's formula over a random corpus, with removals and groups")
+    func randomCorpus() {
+        var generator = SeededGenerator(seed: 20261205)
+        let index = BM25Index()
+        var passages: [UInt64: (terms: [String], group: Int32)] = [:]
+        // Zipf-like vocabulary: low term numbers are common, high ones rare.
+        func word() -> String { "t\(Int(pow(Double.random(in: 0..<1, using: &generator), 3) * 400))" }
+        for id in 0..<4_000 {
+            let terms = (0..<Int.random(in: 1...40, using: &generator)).map { _ in word() }
+            let group = Int32.random(in: 0...2, using: &generator)
+            passages[UInt64(id)] = (terms, group)
+            index.add(id: UInt64(id), text: terms.joined(separator: " "), group: group)
+        }
+        for id in stride(from: 0, to: 4_000, by: 7) {
+            index.remove(id: UInt64(id))
+            passages[UInt64(id)] = nil
+        }
+        func reference(_ query: [String], k: Int, groups: Set<Int32>?) -> [(id: UInt64, score: Double)] {
+            let visible = passages.filter { groups?.contains($0.value.group) ?? true }
+            let average = Double(visible.values.map(\.terms.count).reduce(0, +)) / Double(visible.count)
+            var scores: [UInt64: Double] = [:]
+            for term in query {
+                let df = Double(visible.values.filter { $0.terms.contains(term) }.count)
+                guard df > 0 else { continue }
+                let idf = log(1 + (Double(visible.count) - df + 0.5) / (df + 0.5))
+                for (id, passage) in visible {
+                    let tf = Double(passage.terms.filter { $0 == term }.count)
+                    guard tf > 0 else { continue }
+                    scores[id, default: 0] += idf * tf / (tf + 1.2 * (1 - 0.75 + 0.75 * Double(passage.terms.count) / average))
+                }
+            }
+            return scores.map { (id: $0.key, score: $0.value) }.sorted { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }.prefix(k).map { $0 }
+        }
+        for round in 0..<40 {
+            let query = (0..<Int.random(in: 1...8, using: &generator)).map { _ in word() }
+            let k = [1, 10, 100, 5_000][round % 4]
+            let groups: Set<Int32>? = round % 3 == 0 ? [0, 2] : nil
+            let hits = index.search(query.joined(separator: " "), k: k, allowedGroups: groups)
+            let expected = reference(query, k: k, groups: groups)
+            #expect(hits.count == expected.count, "query \(query) k \(k)")
+            for (hit, want) in zip(hits, expected) {
+                // Float sums in another order: ranks may swap only between scores equal to float precision.
+                #expect(abs(Double(hit.score) - want.score) < 1e-4, "query \(query) k \(k)")
+                #expect(passages[hit.id] != nil)
+            }
+        }
+    }
+
     @Test("statistics count only the groups a caller may see")
     func groups() {
         let open = BM25Index()
@@ -135,5 +183,18 @@ struct BM25IndexTests {
         #expect(mixed.search("audit", k: 100).count == 41)
         mixed.setGroup(0, for: 10)
         #expect(mixed.search("secret", k: 10, allowedGroups: [0]).map(\.id) == [10])
+    }
+}
+
+/// SplitMix64, so random test corpora are the same on every run.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

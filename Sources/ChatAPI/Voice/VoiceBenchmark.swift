@@ -23,6 +23,7 @@ public enum VoiceBenchmark {
         public var realTimeFactor: Double
         /// Processor seconds of decoding per second of speech: the same, but not inflated by other work on the machine.
         public var cpuRealTimeFactor: Double
+        /// The worst transcripts, "question → transcript", worst first (`listWorst` of them).
         public var worst: [String]
     }
 
@@ -59,7 +60,7 @@ public enum VoiceBenchmark {
     public static func run(
         questions: [String], documents: [DocumentInput], voices: [String], speeds: [Int], weights: [String],
         questionWeights: [Double]? = nil, optionSets: [[String]?] = [nil], stock: Bool = true,
-        withholdQuestions: Bool = true, modelDirectory: String? = nil, progress: @Sendable (String) -> Void = { _ in }
+        withholdQuestions: Bool = true, modelDirectory: String? = nil, listWorst: Int = 5, progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> Report {
         let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-bench-voice-\(UUID().uuidString)")
         let directory = modelDirectory.map { URL(fileURLWithPath: $0) } ?? temporary
@@ -164,7 +165,7 @@ public enum VoiceBenchmark {
                     wordErrorRate: rate(0), wordErrorRateOddLines: rate(1), wordErrorRateEvenLines: rate(2),
                     sentencesExact: Double(exact) / Double(utterances.count),
                     // Two decoders in parallel on two cores: the factor is per decoder, as one request sees it.
-                    realTimeFactor: seconds * 2 / audioSeconds, cpuRealTimeFactor: cpuSeconds / audioSeconds, worst: scored.sorted { $0.0 > $1.0 }.prefix(5).map(\.1)))
+                    realTimeFactor: seconds * 2 / audioSeconds, cpuRealTimeFactor: cpuSeconds / audioSeconds, worst: scored.sorted { $0.0 > $1.0 }.prefix(listWorst).map(\.1)))
             let last = configurations.last!
             progress(
                 "\(run.name)\(run.questionWeight.map { " (questions \($0))" } ?? "") at weight \(run.weight) with \(last.options): WER \(String(format: "%.3f", last.wordErrorRate)), real-time factor \(String(format: "%.3f", last.realTimeFactor)) (CPU \(String(format: "%.3f", last.cpuRealTimeFactor)))"

@@ -44,8 +44,10 @@ public enum RetrievalEvaluation {
     }
 
     /// Runs every query of `dataset` through `bank` for each run and scores the rankings.
-    public static func evaluate(_ dataset: BEIRDataset, bank: KnowledgeBank, runs: [Run], fusion: Fusion = .weighted()) async throws
-        -> [String: Scores]
+    /// - Parameter depth: passages each retriever ranks before fusion; the ranking is cut at `min(100, depth)`
+    ///   documents, so Recall@100 counts only those.
+    public static func evaluate(_ dataset: BEIRDataset, bank: KnowledgeBank, runs: [Run], fusion: Fusion = .weighted(), depth: Int = 200)
+        async throws -> [String: Scores]
     {
         var results: [String: Scores] = [:]
         for run in runs {
@@ -55,7 +57,9 @@ public enum RetrievalEvaluation {
             let started = ContinuousClock.now
             for query in dataset.queries {
                 let hits = try await bank.search(
-                    KnowledgeQuery(query.text, k: 100, mode: run.mode, fusion: fusion, depth: 200, perDocument: true, exact: run.exact, withText: false),
+                    KnowledgeQuery(
+                        query.text, k: min(100, depth), mode: run.mode, fusion: fusion, depth: depth, perDocument: true, exact: run.exact,
+                        withText: false),
                     rights: .everything)
                 // BEIR ignores a document that is the query itself.
                 let ranking = hits.map(\.documentID).filter { $0 != query.id }

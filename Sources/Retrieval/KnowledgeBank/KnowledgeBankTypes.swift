@@ -100,7 +100,7 @@ public struct KnowledgeQuery: Sendable {
     public var k: Int
     public var mode: RetrievalMode
     public var fusion: Fusion
-    /// How deep each retriever ranks before fusion.
+    /// How deep each retriever ranks before fusion: by default ``defaultDepth(k:)``.
     public var depth: Int
     /// One hit per document (its best passage) instead of passages.
     public var perDocument: Bool
@@ -108,6 +108,10 @@ public struct KnowledgeQuery: Sendable {
     public var exact: Bool
     /// Fetch the passage texts (off for evaluation, where only ids matter).
     public var withText: Bool
+
+    /// Passages each retriever ranks before fusion when the caller does not say: max(50, 2·k). On SciFact (k 10) hybrid
+    /// nDCG@10 is 0.736 at 50 against 0.734 at 100 and 0.726 at 20 (docs/knowledge-bank.md "Search depth").
+    public static func defaultDepth(k: Int) -> Int { max(50, 2 * k) }
 
     public init(
         _ text: String, k: Int = 10, mode: RetrievalMode = .hybrid, fusion: Fusion = .weighted(), depth: Int? = nil,
@@ -117,7 +121,7 @@ public struct KnowledgeQuery: Sendable {
         self.k = k
         self.mode = mode
         self.fusion = fusion
-        self.depth = depth ?? max(100, k)
+        self.depth = depth ?? Self.defaultDepth(k: k)
         self.perDocument = perDocument
         self.exact = exact
         self.withText = withText

@@ -30,9 +30,19 @@ public final class BM25Index: @unchecked Sendable {
         }
     }
 
+    /// A passage containing a term: its slot, how often the term occurs, and the passage's length in terms, kept here
+    /// so that scoring reads the postings in order instead of looking the length up at a random slot (both saturate
+    /// at 65,535, far beyond a passage of a few hundred word pieces).
     private struct Posting {
         var slot: Int32
-        var frequency: Int32
+        var frequency: UInt16
+        var length: UInt16
+
+        init(slot: Int32, frequency: Int, length: Int) {
+            self.slot = slot
+            self.frequency = UInt16(clamping: frequency)
+            self.length = UInt16(clamping: length)
+        }
     }
 
     private struct GroupStatistics {
@@ -146,70 +156,85 @@ public final class BM25Index: @unchecked Sendable {
 
             let scratch = takeScratch(slots: state.keys.count)
             defer { returnScratch(scratch) }
+            // Lucene's tf / (tf + k1 · (1 − b + b · len / avglen)), with the constant parts taken out of the loop.
+            let lengthFree = k1 * (1 - b)
+            let perTerm = k1 * b / averageLength
             return scratch.scores.withUnsafeMutableBufferPointer { scores -> [BM25Hit] in
-                // Scores accumulate in a dense array indexed by slot; `touched` lists the slots to rank and to reset.
-                var touched: [Int32] = []
-                swap(&touched, &scratch.touched)
-                touched.removeAll(keepingCapacity: true)
-                defer { swap(&touched, &scratch.touched) }
-                for term in queryTerms {
-                    guard let termID = state.termIDs[term] else { continue }
-                    let list = state.postings[Int(termID)]
-                    var df = list.count
-                    if !everyPosting {
-                        df = 0
-                        for posting in list where state.lengths[Int(posting.slot)] >= 0 && allowed(state.groups[Int(posting.slot)]) { df += 1 }
-                    }
-                    guard df > 0 else { continue }
-                    let idf = Float(log(1 + (Double(passages) - Double(df) + 0.5) / (Double(df) + 0.5)))
-                    for posting in list {
-                        let slot = Int(posting.slot)
-                        let length = state.lengths[slot]
-                        guard everyPosting || (length >= 0 && allowed(state.groups[slot])) else { continue }
-                        let tf = Float(posting.frequency)
-                        let norm = k1 * (1 - b + b * Float(length) / averageLength)
-                        // Every contribution is positive, so a zero score means the slot is not listed yet.
-                        if scores[slot] == 0 { touched.append(posting.slot) }
-                        scores[slot] += idf * tf / (tf + norm)
-                    }
-                }
-                // The best k by a bounded heap whose top is the worst kept hit; ties break on the id, so results are
-                // reproducible.
-                func worse(_ a: BM25Hit, _ b: BM25Hit) -> Bool { a.score != b.score ? a.score < b.score : a.id > b.id }
-                var heap: [BM25Hit] = []
-                heap.reserveCapacity(min(k, touched.count) + 1)
-                for slot in touched {
-                    let hit = BM25Hit(id: state.keys[Int(slot)], score: scores[Int(slot)])
-                    scores[Int(slot)] = 0
-                    if heap.count < k {
-                        heap.append(hit)
-                        var child = heap.count - 1
-                        while child > 0 {
-                            let parent = (child - 1) / 2
-                            guard worse(heap[child], heap[parent]) else { break }
-                            heap.swapAt(child, parent)
-                            child = parent
-                        }
-                    } else if worse(heap[0], hit) {
-                        heap[0] = hit
-                        var parent = 0
-                        while true {
-                            let left = 2 * parent + 1
-                            guard left < heap.count else { break }
-                            var worst = left
-                            if left + 1 < heap.count, worse(heap[left + 1], heap[left]) { worst = left + 1 }
-                            guard worse(heap[worst], heap[parent]) else { break }
-                            heap.swapAt(worst, parent)
-                            parent = worst
+                scratch.touched.withUnsafeMutableBufferPointer { touched -> [BM25Hit] in
+                    // Scores accumulate in a dense array indexed by slot; `touched` lists the slots to rank and to reset.
+                    var touchedCount = 0
+                    state.lengths.withUnsafeBufferPointer { lengths in
+                        state.groups.withUnsafeBufferPointer { groups in
+                            for term in queryTerms {
+                                guard let termID = state.termIDs[term] else { continue }
+                                state.postings[Int(termID)].withUnsafeBufferPointer { list in
+                                    var df = list.count
+                                    if !everyPosting {
+                                        df = 0
+                                        for posting in list where lengths[Int(posting.slot)] >= 0 && allowed(groups[Int(posting.slot)]) { df += 1 }
+                                    }
+                                    guard df > 0 else { return }
+                                    let idf = Float(log(1 + (Double(passages) - Double(df) + 0.5) / (Double(df) + 0.5)))
+                                    for posting in list {
+                                        let slot = Int(posting.slot)
+                                        guard everyPosting || (lengths[slot] >= 0 && allowed(groups[slot])) else { continue }
+                                        let tf = Float(posting.frequency)
+                                        let weight = idf * tf / (tf + lengthFree + perTerm * Float(posting.length))
+                                        // Every contribution is positive, so a zero score means the slot is not listed yet.
+                                        let previous = scores[slot]
+                                        if previous == 0 {
+                                            touched[touchedCount] = posting.slot
+                                            touchedCount += 1
+                                        }
+                                        scores[slot] = previous + weight
+                                    }
+                                }
+                            }
                         }
                     }
+                    // The best k by a bounded heap whose top is the worst kept hit; ties break on the id, so results are
+                    // reproducible.
+                    func worse(_ a: BM25Hit, _ b: BM25Hit) -> Bool { a.score != b.score ? a.score < b.score : a.id > b.id }
+                    var heap: [BM25Hit] = []
+                    heap.reserveCapacity(min(k, touchedCount) + 1)
+                    state.keys.withUnsafeBufferPointer { keys in
+                        for slot in touched[0..<touchedCount].lazy.map(Int.init) {
+                            let score = scores[slot]
+                            scores[slot] = 0
+                            // Most slots lose to the worst kept hit on the score alone: skip them before reading the key.
+                            if heap.count == k, score < heap[0].score { continue }
+                            let hit = BM25Hit(id: keys[slot], score: score)
+                            if heap.count < k {
+                                heap.append(hit)
+                                var child = heap.count - 1
+                                while child > 0 {
+                                    let parent = (child - 1) / 2
+                                    guard worse(heap[child], heap[parent]) else { break }
+                                    heap.swapAt(child, parent)
+                                    child = parent
+                                }
+                            } else if worse(heap[0], hit) {
+                                heap[0] = hit
+                                var parent = 0
+                                while true {
+                                    let left = 2 * parent + 1
+                                    guard left < heap.count else { break }
+                                    var worst = left
+                                    if left + 1 < heap.count, worse(heap[left + 1], heap[left]) { worst = left + 1 }
+                                    guard worse(heap[worst], heap[parent]) else { break }
+                                    heap.swapAt(worst, parent)
+                                    parent = worst
+                                }
+                            }
+                        }
+                    }
+                    return heap.sorted { worse($1, $0) }
                 }
-                return heap.sorted { worse($1, $0) }
             }
         }
     }
 
-    /// Per-search working memory: a score per slot (all zero between searches) and the slots a search touched.
+    /// Per-search working memory: a score per slot (all zero between searches) and room for the slots a search touches.
     /// Unchecked: a scratch belongs to one search at a time, taken from and given back to the pool under its lock.
     private final class Scratch: @unchecked Sendable {
         var scores: [Float] = []
@@ -220,7 +245,10 @@ public final class BM25Index: @unchecked Sendable {
 
     private func takeScratch(slots: Int) -> Scratch {
         let scratch = scratchPool.withLock { $0.popLast() } ?? Scratch()
-        if scratch.scores.count < slots { scratch.scores.append(contentsOf: repeatElement(0, count: slots - scratch.scores.count)) }
+        if scratch.scores.count < slots {
+            scratch.scores.append(contentsOf: repeatElement(0, count: slots - scratch.scores.count))
+            scratch.touched.append(contentsOf: repeatElement(0, count: slots - scratch.touched.count))
+        }
         return scratch
     }
 
@@ -237,7 +265,7 @@ public final class BM25Index: @unchecked Sendable {
         state.slotOfKey[id] = slot
         state.statistics[group, default: GroupStatistics()].passages += 1
         state.statistics[group, default: GroupStatistics()].terms += terms.count
-        var frequencies: [String: Int32] = [:]
+        var frequencies: [String: Int] = [:]
         for term in terms { frequencies[term, default: 0] += 1 }
         for (term, frequency) in frequencies {
             let termID: Int32
@@ -248,7 +276,7 @@ public final class BM25Index: @unchecked Sendable {
                 state.termIDs[term] = termID
                 state.postings.append([])
             }
-            state.postings[Int(termID)].append(Posting(slot: slot, frequency: frequency))
+            state.postings[Int(termID)].append(Posting(slot: slot, frequency: frequency, length: terms.count))
         }
     }
 
@@ -279,7 +307,9 @@ public final class BM25Index: @unchecked Sendable {
         for (term, termID) in state.termIDs {
             let kept = state.postings[Int(termID)].compactMap { p -> Posting? in
                 let slot = newSlot[Int(p.slot)]
-                return slot >= 0 ? Posting(slot: slot, frequency: p.frequency) : nil
+                var moved = p
+                moved.slot = slot
+                return slot >= 0 ? moved : nil
             }
             guard !kept.isEmpty else { continue }
             termIDs[term] = Int32(postings.count)
