@@ -39,9 +39,11 @@ final class SpeechRecognizer: Sendable {
     /// Further PocketSphinx options as name/value pairs (`OMNIFIN_STT_OPTIONS="-beam 1e-60 -wip 0.5"`), for tuning;
     /// they replace ``defaultOptions``.
     let options: [String]
-    /// Evaluating 32 of the acoustic model's Gaussians per frame instead of 4 (`-topn 32`): with the knowledge bank's
-    /// model and dictionary, `omnifin bench voice` measured the word error rate and real-time factors in docs/voice.md.
-    static let defaultOptions = ["-topn", "32"]
+    /// Calibrated with `omnifin bench voice` on the knowledge bank's model and dictionary (docs/voice.md): 32 of the
+    /// acoustic model's Gaussians per frame instead of 4 (`-topn 32`); no cap on active HMMs per frame
+    /// (`-maxhmmpf -1`); and the language weights of the two later passes, whose choice is the transcript:
+    /// `-bestpathlw 12` (PocketSphinx's 9.5 was tuned for its general model, not for a narrow one) and `-fwdflatlw 7`.
+    static let defaultOptions = ["-topn", "32", "-maxhmmpf", "-1", "-bestpathlw", "12", "-fwdflatlw", "7"]
     static let stockLanguageModel = SpeechRecognizer.modelDirectory + "/en-us.lm.bin"
 
     /// - Parameters:
