@@ -50,7 +50,10 @@ public struct AppRequestContext: AuthRequestContext, RequestContext {
         return decoder
     }
 
-    public var responseEncoder: JSONEncoder {
+    public var responseEncoder: JSONEncoder { Self.makeResponseEncoder() }
+
+    /// How every JSON response is written.
+    static func makeResponseEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         // Milliseconds, so a time used as a page cursor (`next`, `before`) is exact.

@@ -94,7 +94,7 @@ struct TLSAndLoggingTests {
 struct ServerConfigurationTests {
     @Test("OMNIFIN_HNSW_EF_SEARCH sets the HNSW search breadth; anything but a whole number in 1...10000 is refused")
     func efSearch() throws {
-        #expect(try ServerConfiguration.fromEnvironment([:]).efSearch == 128)
+        #expect(try ServerConfiguration.fromEnvironment([:]).efSearch == 96)
         #expect(try ServerConfiguration.fromEnvironment(["OMNIFIN_HNSW_EF_SEARCH": "64"]).efSearch == 64)
         for bad in ["0", "-5", "10001", "many", "64.5"] {
             #expect(throws: ServerConfiguration.Invalid.self) { try ServerConfiguration.fromEnvironment(["OMNIFIN_HNSW_EF_SEARCH": bad]) }

@@ -373,13 +373,7 @@ enum FollowUp {
 /// milliseconds.
 enum JSONText {
     static func encode(_ value: some Encodable, otherwise fallback: String = "null") -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamps.format(date))
-        }
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? fallback
+        // The same encoder as responses.
+        (try? AppRequestContext.makeResponseEncoder().encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? fallback
     }
 }

@@ -43,7 +43,7 @@ public final class KnowledgeBank: @unchecked Sendable {
         public var efConstruction: Int
         public var efSearch: Int
 
-        public init(m: Int = 16, efConstruction: Int = 200, efSearch: Int = 128) {
+        public init(m: Int = 16, efConstruction: Int = 200, efSearch: Int = 96) {
             self.m = m
             self.efConstruction = efConstruction
             self.efSearch = efSearch
