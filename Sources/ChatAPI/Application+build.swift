@@ -218,7 +218,8 @@ public func buildApplication(store: any OmnifinStore, bank: KnowledgeBank, confi
     if let recognizer = dependencies.recognizer {
         app.addServices(
             VoiceModelService(
-                bank: bank, recognizer: recognizer, directory: configuration.voiceModelDirectory, logger: logger, interval: configuration.voiceModelInterval))
+                bank: bank, recognizer: recognizer, directory: configuration.voiceModelDirectory, logger: logger, interval: configuration.voiceModelInterval,
+                stockWeight: configuration.speech.stockWeight, maximumWords: configuration.speech.maximumWords))
     }
     return app
 }

@@ -12,7 +12,7 @@ struct BenchVoice: AsyncParsableCommand {
             transcribes all of them with PocketSphinx: with the stock en-us language model, and with the model and
             dictionary Omnifin builds from the Markdown documents of --corpus (the questions are never added to it, and
             are withheld from the questions it generates) at each --weights language weight, each --question-weights
-            mixture and each --options set. Real-time factors are per decoder (processing seconds over audio seconds).
+            mixture, each --stock-weights share of the stock model interpolated with it and each --options set. Real-time factors are per decoder (processing seconds over audio seconds).
             Example: omnifin bench voice --no-stock --weights 6.5 --options "-topn 32;-topn 64"
             """
     )
@@ -24,6 +24,10 @@ struct BenchVoice: AsyncParsableCommand {
     @Option(help: "Language weights for the adapted model, comma-separated.") var weights: String = "6.5"
     @Option(help: "Shares of the generated questions in the adapted model, comma-separated (default: the product's).")
     var questionWeights: String?
+    @Option(help: "Shares of the stock en-us model interpolated with the adapted one, comma-separated, each from 0 to below 1 (default: OMNIFIN_STT_STOCK_WEIGHT or the product's).")
+    var stockWeights: String?
+    @Option(help: "The most words of the adapted model (default: OMNIFIN_STT_MAX_WORDS or the product's).")
+    var maxWords: Int?
     @Option(help: "PocketSphinx option sets separated by ';' (each replaces the defaults; default: OMNIFIN_STT_OPTIONS or the product's).")
     var options: String?
     @Flag(inversion: .prefixedNo, help: "Also measure the stock language model.") var stock = true
@@ -46,12 +50,22 @@ struct BenchVoice: AsyncParsableCommand {
                 return weight
             }
         }
+        let speech = try SpeechConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        let stockShares = try stockWeights.map { value in
+            try value.split(separator: ",").map { item -> Double in
+                guard let weight = Double(item), weight >= 0, weight < 1 else { throw ValidationError("stock weights are from 0 to below 1: \(item)") }
+                return weight
+            }
+        } ?? [speech.stockWeight]
+        let wordCap = maxWords ?? speech.maximumWords
+        guard (100...1_000_000).contains(wordCap) else { throw ValidationError("--max-words is from 100 to 1000000") }
         let optionSets: [[String]?] = options.map { value in
             value.split(separator: ";").map { Optional($0.split(whereSeparator: \.isWhitespace).map(String.init)) }
         } ?? [nil]
         let report = try await VoiceBenchmark.run(
             questions: list, documents: documents, voices: voices.split(separator: ",").map(String.init), speeds: speedList,
-            weights: weights.split(separator: ",").map(String.init), questionWeights: mixtures, optionSets: optionSets, stock: stock,
+            weights: weights.split(separator: ",").map(String.init), questionWeights: mixtures, stockWeights: stockShares, maximumWords: wordCap,
+            optionSets: optionSets, stock: stock,
             withholdQuestions: withhold, modelDirectory: keepModels, listWorst: worst
         ) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         if json {
@@ -66,17 +80,17 @@ struct BenchVoice: AsyncParsableCommand {
         print(
             String(
                 format: "adapted model: %d words, %d pronunciations added, built in %.1f s", report.modelWords, report.addedPronunciations, report.buildSeconds))
-        print("language model      questions  weight  options               WER    odd    even   exact  STT real-time factor (wall, CPU)")
+        print("language model      questions  stock  weight  options               WER    odd    even   exact  STT real-time factor (wall, CPU)")
         for c in report.configurations {
             print(
                 c.model.padding(toLength: 20, withPad: " ", startingAt: 0) + (c.questionWeight.map { String(format: "%9.2f", $0) } ?? "        -")
-                    + "  " + c.languageWeight.padding(toLength: 6, withPad: " ", startingAt: 0) + "  " + c.options.padding(toLength: 20, withPad: " ", startingAt: 0)
+                    + (c.stockWeight.map { String(format: "  %5.2f", $0) } ?? "      -") + "  " + c.languageWeight.padding(toLength: 6, withPad: " ", startingAt: 0) + "  " + c.options.padding(toLength: 20, withPad: " ", startingAt: 0)
                     + String(
                         format: "  %.3f  %.3f  %.3f  %.3f  %.3f, %.3f", c.wordErrorRate, c.wordErrorRateOddLines, c.wordErrorRateEvenLines, c.sentencesExact,
                         c.realTimeFactor, c.cpuRealTimeFactor))
         }
         for c in report.configurations {
-            print("worst with \(c.model) \(c.questionWeight.map { "\($0) " } ?? "")\(c.languageWeight) \(c.options):\n  " + c.worst.joined(separator: "\n  "))
+            print("worst with \(c.model) \(c.questionWeight.map { "\($0) " } ?? "")\(c.stockWeight.map { "stock \($0) " } ?? "")\(c.languageWeight) \(c.options):\n  " + c.worst.joined(separator: "\n  "))
         }
     }
 }

@@ -137,6 +137,62 @@ struct VoiceLanguageModelTests {
         #expect(dictionary["odoo"] == ["OW D UW"] && dictionary["trippoint"] == ["T R IH P P OY N T"], "\(dictionary["odoo"] ?? [])")
     }
 
+    @Test("the stock en-us model, read through sphinxbase, is interpolated at the bank's n-grams and the result still sums to 1")
+    func stockInterpolation() throws {
+        let stock = try SphinxLanguageModel(path: SpeechRecognizer.stockLanguageModel)
+        #expect(stock.order == 3)
+        var vocabulary = NGramVocabulary()
+        let (what, isID, the, odoo) = (vocabulary.id("what"), vocabulary.id("is"), vocabulary.id("the"), vocabulary.id("odoo"))
+        let ids = stock.ids(vocabulary)
+        #expect(ids[Int(NGramVocabulary.start)] >= 0 && ids[Int(what)] >= 0 && ids[Int(odoo)] == -1)
+        // A trigram model's conditional probabilities sum to 1 after any history; an unknown word has none.
+        let pThe = stock.probability([ids[Int(what)], ids[Int(isID)], ids[Int(the)]])
+        #expect(pThe > 0.01 && pThe < 0.5, "P(the | what is) = \(pThe)")
+        #expect(stock.probability([ids[Int(what)], ids[Int(isID)], -1]) == 0)
+        #expect(throws: SphinxLanguageModel.Failure.self) { try SphinxLanguageModel(path: "/nonexistent/model.lm.bin") }
+
+        let documents = try DemoKnowledge.documents()
+        let base = try PronunciationDictionary(contentsOfFile: SpeechRecognizer.stockDictionary)
+        let alone = try ARPAModel(LanguageModelBuilder.build(documents: documents, dictionary: base, phonemizer: DemoKnowledge.phonemizer).arpa)
+        let output = LanguageModelBuilder.build(documents: documents, dictionary: base, phonemizer: DemoKnowledge.phonemizer, stock: (stock, 0.5))
+        let mixed = try ARPAModel(output.arpa)
+        // The same n-grams and words: the stock model reshapes the bank's probabilities, it adds nothing.
+        #expect(mixed.declared == alone.declared && Set(mixed.probabilities.keys) == Set(alone.probabilities.keys))
+        let words = mixed.unigrams.filter { $0 != "<s>" }
+        let histories = mixed.backoffs.keys.sorted().enumerated().filter { $0.offset % 97 == 0 }.map { $0.element.split(separator: " ").map(String.init) }
+        for history in histories + [[]] {
+            let sum = words.reduce(0.0) { $0 + mixed.probability(history + [$1]) }
+            #expect(abs(sum - 1) < 1e-3, "history \(history) sums to \(sum)")
+        }
+        // A listed n-gram: half the bank's probability plus half the stock's.
+        #expect(alone.probabilities["what is"] != nil)
+        let expected = 0.5 * alone.probability(["what", "is"]) + 0.5 * stock.probability([ids[Int(what)], ids[Int(isID)]])
+        #expect(abs(mixed.probability(["what", "is"]) / expected - 1) < 1e-3, "\(mixed.probability(["what", "is"])) vs \(expected)")
+        // A word the stock model does not know loses probability to the words it knows.
+        #expect(mixed.probability(["odoo"]) < alone.probability(["odoo"]) && mixed.probability(["the"]) > alone.probability(["the"]))
+    }
+
+    @Test("a bank with more words than the cap keeps its most frequent ones and the question phrasing's")
+    func vocabularyCap() throws {
+        let documents = try DemoKnowledge.documents()
+        let base = try PronunciationDictionary(contentsOfFile: SpeechRecognizer.stockDictionary)
+        let full = LanguageModelBuilder.build(documents: documents, dictionary: base, phonemizer: DemoKnowledge.phonemizer)
+        #expect(LanguageModelBuilder.frequentWords(documents, limit: 100_000) == nil)
+        let kept = try #require(LanguageModelBuilder.frequentWords(documents, limit: 300))
+        let phrasing = Set(LanguageModelBuilder.questionPhrasing.flatMap { $0.split(separator: " ").map(String.init) })
+        #expect(kept.isSuperset(of: phrasing) && kept.count <= 300 + phrasing.count)
+        // "Odoo" is written 128 times in the demo documents, "segregation" 8.
+        #expect(kept.contains("invoices") && kept.contains("odoo") && !kept.contains("segregation"))
+        let capped = LanguageModelBuilder.build(documents: documents, dictionary: base, phonemizer: DemoKnowledge.phonemizer, maximumWords: 300)
+        let model = try ARPAModel(capped.arpa)
+        let words = Set(model.unigrams).subtracting(["<s>", "</s>"])
+        #expect(capped.words == words.count && words.isSubset(of: kept) && capped.words < full.words / 3, "\(capped.words) of \(full.words)")
+        // Fewer words to pronounce too, and the model is still a distribution.
+        #expect(capped.additions.count < full.additions.count && capped.additions["odoo"] != nil)
+        let sum = model.unigrams.filter { $0 != "<s>" }.reduce(0.0) { $0 + model.probability([$1]) }
+        #expect(abs(sum - 1) < 1e-3)
+    }
+
     @Test("numbers, punctuation and words the dictionary lacks end sentences")
     func numbersSplitSentences() {
         let dictionary = PronunciationDictionary(

@@ -353,5 +353,19 @@ struct SpeechAPITests {
         #expect(try SpeechConfiguration.fromEnvironment([:]).stt == .builtin)
         #expect(throws: ServerConfiguration.Invalid.self) { try SpeechConfiguration.fromEnvironment(["OMNIFIN_STT": "api"]) }
         #expect(throws: ServerConfiguration.Invalid.self) { try SpeechConfiguration.fromEnvironment(["OMNIFIN_TTS": "cloud"]) }
+        #expect(try SpeechConfiguration.fromEnvironment([:]).stockWeight == LanguageModelBuilder.stockWeight)
+        #expect(try SpeechConfiguration.fromEnvironment(["OMNIFIN_STT_STOCK_WEIGHT": "0.25"]).stockWeight == 0.25)
+        #expect(try SpeechConfiguration.fromEnvironment(["OMNIFIN_STT_MAX_WORDS": "5000"]).maximumWords == 5000)
+        #expect(try SpeechConfiguration.fromEnvironment([:]).maximumWords == LanguageModelBuilder.maximumWords)
+        for bad in ["99", "many", "2000000"] {
+            #expect(throws: ServerConfiguration.Invalid.self) { try SpeechConfiguration.fromEnvironment(["OMNIFIN_STT_MAX_WORDS": bad]) }
+        }
+        for bad in ["1", "-0.1", "half", "nan"] {
+            #expect {
+                try SpeechConfiguration.fromEnvironment(["OMNIFIN_STT_STOCK_WEIGHT": bad])
+            } throws: { error in
+                "\(error)".contains("OMNIFIN_STT_STOCK_WEIGHT '\(bad)' is not a number from 0 to below 1")
+            }
+        }
     }
 }

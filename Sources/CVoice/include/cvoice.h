@@ -35,4 +35,23 @@ void omnifin_tts_free(int16_t *samples);
 /// (NUL-terminated, cut at `out_size` - 1), or -1 when the voice is unknown.
 long omnifin_tts_phonemes(const char *text, const char *voice, char *out, size_t out_size);
 
+/// A backoff n-gram model read through sphinxbase (ARPA text, DMP or the trie binary `en-us.lm.bin`), to look up
+/// probabilities. Not thread-safe (the trie caches its last look-up): one thread at a time.
+typedef struct omnifin_lm omnifin_lm;
+
+/// Reads a model; NULL on failure, with a message in `error`.
+omnifin_lm *omnifin_lm_open(const char *path, char *error, size_t error_size);
+
+void omnifin_lm_free(omnifin_lm *lm);
+
+/// The model's order (3 for a trigram model).
+int32_t omnifin_lm_order(omnifin_lm *lm);
+
+/// The id of a word, or -1 when the model does not know it.
+int32_t omnifin_lm_id(omnifin_lm *lm, const char *word);
+
+/// P(last word | the words before it) as the model gives it, backing off where it lists no such n-gram; the word
+/// ids oldest first, `count` from 1 to the order. 0 when an id is -1 or out of range, or `count` is.
+double omnifin_lm_probability(omnifin_lm *lm, const int32_t *words, int32_t count);
+
 #endif

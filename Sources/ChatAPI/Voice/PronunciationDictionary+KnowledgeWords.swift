@@ -38,12 +38,17 @@ extension PronunciationDictionary {
     /// - Parameters:
     ///   - documents: titles and bodies of the knowledge bank.
     ///   - phonemizer: eSpeak NG; without it, rules 3 and 4 are skipped.
+    ///   - only: the (lower-case) words wanted; nil for all of them.
     /// - Complexity: O(words of the documents) plus one eSpeak NG call per word the rules leave.
-    func additions(for documents: [(title: String, body: String)], phonemizer: Phonemizer?) -> [String: Addition] {
+    func additions(for documents: [(title: String, body: String)], phonemizer: Phonemizer?, only: Set<String>? = nil) -> [String: Addition] {
         // Each word's spellings as written, counted in the order first seen.
         var spellings: [String: QuestionCorpus.PhraseCounts] = [:]
         for (title, body) in documents {
-            for written in LanguageModelText.words(title + "\n" + body) { spellings[written.lowercased(), default: .init()].add(written) }
+            for written in LanguageModelText.words(title + "\n" + body) {
+                let word = written.lowercased()
+                if let only, !only.contains(word) { continue }
+                spellings[word, default: .init()].add(written)
+            }
         }
         func usual(_ word: String) -> String { spellings[word]?.mostCommon(minimum: 0, limit: 1).first ?? word }
 

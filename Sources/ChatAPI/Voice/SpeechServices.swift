@@ -46,11 +46,16 @@ public struct SpeechConfiguration: Sendable {
     public var tts: Engine = .builtin
     /// The API's voice for `tts` (`OMNIFIN_TTS_VOICE`, default `alloy`).
     public var ttsVoice = "alloy"
+    /// The stock en-us language model's share of the model the built-in recogniser builds from the knowledge bank
+    /// (`OMNIFIN_STT_STOCK_WEIGHT`, from 0 to below 1; see ``LanguageModelBuilder``).
+    public var stockWeight = LanguageModelBuilder.stockWeight
+    /// The most words of that model (`OMNIFIN_STT_MAX_WORDS`, 100–1,000,000; see ``LanguageModelBuilder/maximumWords``).
+    public var maximumWords = LanguageModelBuilder.maximumWords
 
     public init() {}
 
     /// Reads `OMNIFIN_STT` and `OMNIFIN_TTS` (`builtin` or `api`), `OMNIFIN_STT_MODEL` (default `whisper-1`),
-    /// `OMNIFIN_TTS_MODEL` (default `tts-1`), `OMNIFIN_TTS_VOICE`, and the API's address from
+    /// `OMNIFIN_TTS_MODEL` (default `tts-1`), `OMNIFIN_TTS_VOICE`, `OMNIFIN_STT_STOCK_WEIGHT`, `OMNIFIN_STT_MAX_WORDS`, and the API's address from
     /// `OMNIFIN_SPEECH_BASE_URL`, else `OMNIFIN_LLM_BASE_URL` (key: `OMNIFIN_SPEECH_API_KEY`, else `OMNIFIN_LLM_API_KEY`).
     public static func fromEnvironment(_ environment: [String: String]) throws -> SpeechConfiguration {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
@@ -75,6 +80,18 @@ public struct SpeechConfiguration: Sendable {
         configuration.stt = try engine("OMNIFIN_STT", modelVariable: "OMNIFIN_STT_MODEL", defaultModel: "whisper-1")
         configuration.tts = try engine("OMNIFIN_TTS", modelVariable: "OMNIFIN_TTS_MODEL", defaultModel: "tts-1")
         if let voice = value("OMNIFIN_TTS_VOICE") { configuration.ttsVoice = voice }
+        if let raw = value("OMNIFIN_STT_STOCK_WEIGHT") {
+            guard let weight = Double(raw), weight >= 0, weight < 1 else {
+                throw ServerConfiguration.Invalid(description: "OMNIFIN_STT_STOCK_WEIGHT '\(raw)' is not a number from 0 to below 1")
+            }
+            configuration.stockWeight = weight
+        }
+        if let raw = value("OMNIFIN_STT_MAX_WORDS") {
+            guard let words = Int(raw), (100...1_000_000).contains(words) else {
+                throw ServerConfiguration.Invalid(description: "OMNIFIN_STT_MAX_WORDS '\(raw)' is not a whole number from 100 to 1000000")
+            }
+            configuration.maximumWords = words
+        }
         return configuration
     }
 }

@@ -11,6 +11,8 @@ public enum VoiceBenchmark {
         public var model: String
         /// The generated questions' share of the knowledge bank's model (nil for the stock model).
         public var questionWeight: Double?
+        /// The stock model's share of the knowledge bank's model (nil for the stock model alone).
+        public var stockWeight: Double?
         public var languageWeight: String
         /// PocketSphinx options besides the models and the language weight.
         public var options: String
@@ -52,6 +54,8 @@ public enum VoiceBenchmark {
     ///   - speeds: words per minute.
     ///   - weights: language weights to try with the adapted model (the stock model runs at 6.5).
     ///   - questionWeights: shares of the generated questions in the adapted model, one model each (nil: the default).
+    ///   - stockWeights: shares of the stock model in the adapted model, one model each with every question weight (nil: the default).
+    ///   - maximumWords: the adapted models' vocabulary cap (nil: the default).
     ///   - optionSets: PocketSphinx options to try, each set for every model (nil: `OMNIFIN_STT_OPTIONS` or the defaults).
     ///   - stock: also measure the stock language model (with the first option set).
     ///   - withholdQuestions: keep the questions out of the generated questions (the generator does not read them, but
@@ -59,7 +63,7 @@ public enum VoiceBenchmark {
     ///   - modelDirectory: where to keep the adapted models and dictionaries (a temporary folder when nil).
     public static func run(
         questions: [String], documents: [DocumentInput], voices: [String], speeds: [Int], weights: [String],
-        questionWeights: [Double]? = nil, optionSets: [[String]?] = [nil], stock: Bool = true,
+        questionWeights: [Double]? = nil, stockWeights: [Double]? = nil, maximumWords: Int? = nil, optionSets: [[String]?] = [nil], stock: Bool = true,
         withholdQuestions: Bool = true, modelDirectory: String? = nil, listWorst: Int = 5, progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> Report {
         let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-bench-voice-\(UUID().uuidString)")
@@ -70,26 +74,31 @@ public enum VoiceBenchmark {
         let base = try PronunciationDictionary(contentsOfFile: SpeechRecognizer.stockDictionary)
         let phonemizer = SpeechSynthesizer.phonemizer
         let withheld = withholdQuestions ? questions : []
-        var adapted: [(questionWeight: Double, model: String, dictionary: String)] = []
+        var adapted: [(questionWeight: Double, stockWeight: Double, model: String, dictionary: String)] = []
         var built: LanguageModelBuilder.Output?
         var buildSeconds = 0.0
+        let stockShares = stockWeights ?? [LanguageModelBuilder.stockWeight]
+        let stockModel = stockShares.contains { $0 > 0 } ? try SphinxLanguageModel(path: SpeechRecognizer.stockLanguageModel) : nil
         for questionWeight in questionWeights ?? [LanguageModelBuilder.questionWeight] {
-            let started = ContinuousClock.now
-            let output = LanguageModelBuilder.build(
-                documents: texts, dictionary: base, phonemizer: phonemizer, questionWeight: questionWeight, withheld: withheld)
-            if built == nil {
-                built = output
-                buildSeconds = (ContinuousClock.now - started).inSeconds
+            for stockWeight in stockShares {
+                let started = ContinuousClock.now
+                let output = LanguageModelBuilder.build(
+                    documents: texts, dictionary: base, phonemizer: phonemizer, questionWeight: questionWeight,
+                    stock: stockModel.map { ($0, stockWeight) }, maximumWords: maximumWords ?? LanguageModelBuilder.maximumWords, withheld: withheld)
+                if built == nil {
+                    built = output
+                    buildSeconds = (ContinuousClock.now - started).inSeconds
+                }
+                let name = "knowledge-\(questionWeight)-\(stockWeight)"
+                let model = directory.appendingPathComponent(name + ".lm").path
+                let dictionary = directory.appendingPathComponent(name + ".dict").path
+                try output.arpa.write(toFile: model, atomically: true, encoding: .utf8)
+                try output.dictionary.write(toFile: dictionary, atomically: true, encoding: .utf8)
+                adapted.append((questionWeight, stockWeight, model, dictionary))
+                progress(
+                    "built the model with question weight \(questionWeight), stock weight \(stockWeight): \(output.words) words, n-grams \(output.nGrams.map(String.init).joined(separator: "/")), \(output.additions.count) pronunciations added"
+                )
             }
-            let name = "knowledge-\(questionWeight)"
-            let model = directory.appendingPathComponent(name + ".lm").path
-            let dictionary = directory.appendingPathComponent(name + ".dict").path
-            try output.arpa.write(toFile: model, atomically: true, encoding: .utf8)
-            try output.dictionary.write(toFile: dictionary, atomically: true, encoding: .utf8)
-            adapted.append((questionWeight, model, dictionary))
-            progress(
-                "built the model with question weight \(questionWeight): \(output.words) words, n-grams \(output.nGrams.map(String.init).joined(separator: "/")), \(output.additions.count) pronunciations added"
-            )
         }
         let lowerText = texts.map { $0.title + "\n" + $0.body }.joined(separator: " ").lowercased()
         let generated = Set(QuestionCorpus.sentences(documents: texts).map(QuestionCorpus.normalized))
@@ -110,13 +119,16 @@ public enum VoiceBenchmark {
                 progress("synthesised \(questions.count) questions with \(voice) at \(speed) wpm")
             }
         }
-        var runs: [(name: String, questionWeight: Double?, model: String, dictionary: String, weight: String, options: [String]?)] = []
+        var runs:
+            [(name: String, questionWeight: Double?, stockWeight: Double?, model: String, dictionary: String, weight: String, options: [String]?)] = []
         for (index, options) in optionSets.enumerated() {
             if stock && index == 0 {
-                runs.append(("stock en-us.lm.bin", nil, SpeechRecognizer.stockLanguageModel, SpeechRecognizer.stockDictionary, "6.5", options))
+                runs.append(("stock en-us.lm.bin", nil, nil, SpeechRecognizer.stockLanguageModel, SpeechRecognizer.stockDictionary, "6.5", options))
             }
             for model in adapted {
-                for weight in weights { runs.append(("knowledge bank", model.questionWeight, model.model, model.dictionary, weight, options)) }
+                for weight in weights {
+                    runs.append(("knowledge bank", model.questionWeight, model.stockWeight, model.model, model.dictionary, weight, options))
+                }
             }
         }
         var configurations: [Configuration] = []
@@ -161,14 +173,14 @@ public enum VoiceBenchmark {
             func rate(_ half: Int) -> Double { errors[half] / Double(max(1, words[half])) }
             configurations.append(
                 Configuration(
-                    model: run.name, questionWeight: run.questionWeight, languageWeight: run.weight, options: recognizer.options.joined(separator: " "),
+                    model: run.name, questionWeight: run.questionWeight, stockWeight: run.stockWeight, languageWeight: run.weight, options: recognizer.options.joined(separator: " "),
                     wordErrorRate: rate(0), wordErrorRateOddLines: rate(1), wordErrorRateEvenLines: rate(2),
                     sentencesExact: Double(exact) / Double(utterances.count),
                     // Two decoders in parallel on two cores: the factor is per decoder, as one request sees it.
                     realTimeFactor: seconds * 2 / audioSeconds, cpuRealTimeFactor: cpuSeconds / audioSeconds, worst: scored.sorted { $0.0 > $1.0 }.prefix(listWorst).map(\.1)))
             let last = configurations.last!
             progress(
-                "\(run.name)\(run.questionWeight.map { " (questions \($0))" } ?? "") at weight \(run.weight) with \(last.options): WER \(String(format: "%.3f", last.wordErrorRate)), real-time factor \(String(format: "%.3f", last.realTimeFactor)) (CPU \(String(format: "%.3f", last.cpuRealTimeFactor)))"
+                "\(run.name)\(run.questionWeight.map { " (questions \($0))" } ?? "")\(run.stockWeight.map { " (stock \($0))" } ?? "") at weight \(run.weight) with \(last.options): WER \(String(format: "%.3f", last.wordErrorRate)), real-time factor \(String(format: "%.3f", last.realTimeFactor)) (CPU \(String(format: "%.3f", last.cpuRealTimeFactor)))"
             )
         }
         return Report(

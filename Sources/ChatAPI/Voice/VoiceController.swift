@@ -184,6 +184,10 @@ struct VoiceModelService: Service {
     let directory: String
     let logger: Logger
     var interval: Duration = .seconds(30)
+    /// The stock en-us model's share of the built model (``LanguageModelBuilder/stockWeight``).
+    var stockWeight = LanguageModelBuilder.stockWeight
+    /// The most words of the built model (``LanguageModelBuilder/maximumWords``).
+    var maximumWords = LanguageModelBuilder.maximumWords
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
@@ -220,6 +224,7 @@ struct VoiceModelService: Service {
             // Named by generation and by a digest of the text they are built from: another database (or the same
             // one recreated) can reach the same generation with other documents.
             var digest = SHA256()
+            digest.update(data: Data("stock \(stockWeight) words \(maximumWords)\n".utf8))
             for (title, body) in documents {
                 digest.update(data: Data(title.utf8) + [0] + Data(body.utf8) + [0])
             }
@@ -236,10 +241,21 @@ struct VoiceModelService: Service {
             }
             let corpus = documents
             let phonemizer = SpeechSynthesizer.phonemizer
+            let (stockWeight, maximumWords, logger) = (stockWeight, maximumWords, logger)
             // Counting n-grams is CPU work: off the cooperative pool.
             let output = try await NIOThreadPool.singleton.runIfActive {
                 let base = try PronunciationDictionary(contentsOfFile: SpeechRecognizer.stockDictionary)
-                return LanguageModelBuilder.build(documents: corpus, dictionary: base, phonemizer: phonemizer)
+                var stock: SphinxLanguageModel?
+                if stockWeight > 0 {
+                    do {
+                        stock = try SphinxLanguageModel(path: SpeechRecognizer.stockLanguageModel)
+                    } catch {
+                        logger.warning("the speech language model is built without the stock model: \(error)")
+                    }
+                }
+                return LanguageModelBuilder.build(
+                    documents: corpus, dictionary: base, phonemizer: phonemizer, questionWeight: LanguageModelBuilder.questionWeight,
+                    stock: stock.map { ($0, stockWeight) }, maximumWords: maximumWords)
             }
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try output.dictionary.write(toFile: dictionaryPath, atomically: true, encoding: .utf8)
