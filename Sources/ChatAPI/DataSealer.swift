@@ -1,5 +1,6 @@
 public import Crypto
 import Foundation
+import Storage
 import Synchronization
 
 /// Encrypts sensitive data at rest (message contents, transcripts, unanswered questions) with AES-256-GCM.
@@ -92,7 +93,6 @@ public struct DataSealer: Sendable {
     func mac(_ purpose: String, _ value: String) -> String {
         let derived = derivedKeys.key(purpose) { HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(purpose.utf8), outputByteCount: 32) }
         let code = HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: derived)
-        return Data(code).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Array(code).base64URL
     }
 }

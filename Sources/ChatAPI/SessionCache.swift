@@ -116,6 +116,10 @@ final class RedisSessionCache: SessionCache {
         lifetime = lifetimeSeconds
     }
 
+    /// The last entry decoded for each token, by its bytes in Redis.
+    private let decoded = Mutex<[String: (bytes: [UInt8], session: CachedSession)]>([:])
+    private static let decodedCapacity = 10_000
+
     private func tokenKey(_ hash: String) -> String { prefix + "session:" + hash }
     private func userKey(_ id: String) -> String { prefix + "session-user:" + id }
 
@@ -124,7 +128,15 @@ final class RedisSessionCache: SessionCache {
             let bytes = try await redis.get(tokenKey(tokenHash))
             health.succeeded()
             guard let bytes else { return nil }
-            return try? Self.decoder.decode(CachedSession.self, from: Data(bytes))
+            // Redis stays the authority (the read above happens every time); only the decoding of the very same bytes
+            // is skipped, which cost 2% of a search request's CPU.
+            if let known = decoded.withLock({ $0[tokenHash] }), known.bytes == bytes { return known.session }
+            guard let session = try? Self.decoder.decode(CachedSession.self, from: Data(bytes)) else { return nil }
+            decoded.withLock { decoded in
+                if decoded.count >= Self.decodedCapacity { decoded.removeAll(keepingCapacity: true) }
+                decoded[tokenHash] = (bytes, session)
+            }
+            return session
         } catch {
             health.failed(error)
             return nil
@@ -145,6 +157,7 @@ final class RedisSessionCache: SessionCache {
     }
 
     func forget(tokenHash: String) async {
+        _ = decoded.withLock { $0.removeValue(forKey: tokenHash) }
         do {
             try await redis.delete([tokenKey(tokenHash)])
             health.succeeded()
