@@ -33,7 +33,12 @@ final class AnalyticsRecorder: Sendable {
     }
 
     func record(_ kind: String, user: String?, data: some Encodable & Sendable = [String: String](), at: Date = Date()) async {
-        let event = AnalyticsEvent(kind: kind, userID: user, occurredAt: at, data: JSONText.encode(data, otherwise: "{}"))
+        await record(kind, user: user, json: JSONText.encode(data, otherwise: "{}"), at: at)
+    }
+
+    /// Records an event whose data is already a JSON object's text.
+    func record(_ kind: String, user: String?, json: String, at: Date = Date()) async {
+        let event = AnalyticsEvent(kind: kind, userID: user, occurredAt: at, data: json)
         let (now, later) = queue.withLock { queue -> (Bool, Bool) in
             queue.events.append(event)
             if queue.events.count >= Self.batchSize { return (true, false) }
