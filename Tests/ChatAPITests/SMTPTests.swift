@@ -18,13 +18,12 @@ final class TestSMTPServer: Sendable {
                 description: "OMNIFIN_TEST_PYTHON is not set: run the tests with `make test`, which installs aiosmtpd into ~/.cache/omnifin/api-venv")
         }
         let (certificate, key) = try TLSAndLoggingTests.selfSignedCertificate(in: directory)
-        let port = 40_000 + Int.random(in: 0..<10_000)
         let folder = directory.appendingPathComponent("smtp")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/smtp_server.py")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [
-            script.path, "--port", "\(port)", "--folder", folder.path, "--cert", certificate, "--key", key, "--user", "omnifin", "--password",
+            script.path, "--port", "0", "--folder", folder.path, "--cert", certificate, "--key", key, "--user", "omnifin", "--password",
             "s3cret pass",
         ]
         let input = Pipe()
@@ -32,10 +31,16 @@ final class TestSMTPServer: Sendable {
         process.standardInput = input
         process.standardOutput = output
         try process.run()
-        let ready = output.fileHandleForReading.availableData
-        guard String(decoding: ready, as: UTF8.self).contains("ready") else {
+        // "ready PORT": the server picks a free port itself (a random one collided with ephemeral ports now and then).
+        var ready = ""
+        while !ready.contains("\n") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            ready += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let line = ready.split(separator: "\n").first(where: { $0.hasPrefix("ready ") }), let port = Int(line.dropFirst(6)) else {
             process.terminate()
-            throw SMTPTransport.Failure(description: "the test SMTP server did not start")
+            throw SMTPTransport.Failure(description: "the test SMTP server did not start: \(ready)")
         }
         return TestSMTPServer(port: port, folder: folder, process: process, input: input)
     }

@@ -1,12 +1,13 @@
 """A real SMTP server for the mail tests (aiosmtpd): STARTTLS required, AUTH PLAIN/LOGIN only after TLS, every
-message saved as NNNN.eml with NNNN.json (envelope, whether TLS and AUTH were used). Prints "ready" when it
+message saved as NNNN.eml with NNNN.json (envelope, whether TLS and AUTH were used). Prints "ready PORT" when it
 listens and stops when its standard input closes.
 
-    python smtp_server.py --port 2525 --folder DIR --cert cert.pem --key key.pem --user omnifin --password secret
+    python smtp_server.py --port 2525 (0: any free port) --folder DIR --cert cert.pem --key key.pem --user omnifin --password secret
 """
 import argparse
 import json
 import pathlib
+import socket
 import ssl
 import sys
 
@@ -42,11 +43,17 @@ def main():
         # handled=False: the server answers 535 itself on failure.
         return AuthResult(success=ok, handled=False)
 
+    port = int(args.port)
+    if port == 0:
+        # A port the kernel says is free (a random one may be some connection's ephemeral port).
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
     controller = Controller(
-        Saver(folder), hostname="127.0.0.1", port=int(args.port), tls_context=context, require_starttls=True,
+        Saver(folder), hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
         authenticator=authenticate, auth_require_tls=True)
     controller.start()
-    print("ready", flush=True)
+    print(f"ready {port}", flush=True)
     sys.stdin.read()
     controller.stop()
 
