@@ -219,7 +219,8 @@ public func buildApplication(store: any OmnifinStore, bank: KnowledgeBank, confi
         app.addServices(
             VoiceModelService(
                 bank: bank, recognizer: recognizer, directory: configuration.voiceModelDirectory, logger: logger, interval: configuration.voiceModelInterval,
-                stockWeight: configuration.speech.stockWeight, maximumWords: configuration.speech.maximumWords))
+                stockWeight: configuration.speech.stockWeight, maximumWords: configuration.speech.maximumWords,
+                namespace: VoiceModelService.namespace(database: configuration.databaseURL)))
     }
     return app
 }

@@ -35,7 +35,8 @@ public struct ServerConfiguration: Sendable {
     public var tlsKeyPath: String?
     /// Where uploaded exports wait while their import job runs (`OMNIFIN_IMPORT_DIR`, default `var/imports`).
     public var importDirectory = "var/imports"
-    /// Where the speech recogniser's language model built from the knowledge bank is written.
+    /// Where the speech recogniser's language model built from the knowledge bank is written (`OMNIFIN_VOICE_DIR`,
+    /// default `var/voice`).
     public var voiceModelDirectory = "var/voice"
     /// Serve the web pages from this folder, read on every request, instead of the copy built into the binary
     /// (`OMNIFIN_WEB_DIR`; for working on the pages without rebuilding).
@@ -133,6 +134,7 @@ public struct ServerConfiguration: Sendable {
         }
         configuration.dataKey = value("OMNIFIN_DATA_KEY")
         if let directory = value("OMNIFIN_IMPORT_DIR") { configuration.importDirectory = directory }
+        if let directory = value("OMNIFIN_VOICE_DIR") { configuration.voiceModelDirectory = directory }
         if let path = value("OMNIFIN_DATA_KEY_FILE") { configuration.dataKeyFile = path }
         configuration.webDirectory = value("OMNIFIN_WEB_DIR")
         if let raw = value("OMNIFIN_SNAPSHOT_INTERVAL") {

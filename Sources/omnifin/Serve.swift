@@ -27,7 +27,8 @@ struct Serve: AsyncParsableCommand {
             OMNIFIN_SNAPSHOT_INTERVAL seconds (default 300) when the knowledge changed, and at shutdown.
             Voice chat (docs/voice.md): OMNIFIN_STT and OMNIFIN_TTS (builtin or api), and for the built-in recogniser's
             language model, built from the knowledge bank, OMNIFIN_STT_MAX_WORDS (its vocabulary cap, default 20000) and
-            OMNIFIN_STT_STOCK_WEIGHT (the share of PocketSphinx's stock en-us model interpolated into it, default 0).
+            OMNIFIN_STT_STOCK_WEIGHT (the share of PocketSphinx's stock en-us model interpolated into it, default 0); the model
+            is kept in OMNIFIN_VOICE_DIR (default var/voice).
             """
     )
 

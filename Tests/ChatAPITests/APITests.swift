@@ -90,6 +90,9 @@ enum APIHarness {
             var configuration = ServerConfiguration(
                 snapshotPath: directory.appendingPathComponent("index.hnsw").path, mailDirectory: directory.appendingPathComponent("mail").path,
                 bcryptCost: 4, dataKeyFile: directory.appendingPathComponent("data.key").path, mailRetryBase: 0.2, mailPollInterval: .milliseconds(100))
+            configuration.databaseURL = url
+            // Speech models too go to the test's own folder, not var/voice of the working copy.
+            configuration.voiceModelDirectory = directory.appendingPathComponent("voice").path
             configure(&configuration)
             let settings = configuration
             let (bank, _) = try await KnowledgeBank.open(

@@ -104,23 +104,25 @@ struct VoiceTests {
                 let status = try await api.request(.get, "/api/chat/status", token: admin)
                 detail = ((status.body["stt"] as? [String: Any])?["detail"] as? String) ?? ""
                 let generation = try await api.store.knowledgeGeneration()
-                if detail.contains("knowledge-kn3-\(generation)-") { break }
+                if detail.contains("knowledge-kn3-db"), detail.contains("-\(generation)-") { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(detail.contains("knowledge-"), "\(detail)")
             // The decoder reads the dictionary written next to the model, with the bank's words CMUdict lacks.
             let generation = try await api.store.knowledgeGeneration()
-            #expect(detail.contains("dictionary: knowledge-kn3-\(generation)-"), "\(detail)")
+            #expect(detail.contains("dictionary: knowledge-kn3-db") && detail.contains("-\(generation)-"), "\(detail)")
             let files = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("lm").path)
-            let stem = try #require(files.first { $0.hasPrefix("knowledge-kn3-\(generation)-") && $0.hasSuffix(".lm") }?.dropLast(3))
+            let stem = try #require(files.first { $0.hasPrefix("knowledge-kn3-db") && $0.contains("-\(generation)-") && $0.hasSuffix(".lm") }?.dropLast(3))
+            let namespace = String(stem.split(separator: "-")[2])
             let dictionary = try String(contentsOfFile: directory.appendingPathComponent("lm/\(stem).dict").path, encoding: .utf8)
             #expect(dictionary.contains("\nodoo OW D UW\n"), "no pronunciation for Odoo")
             // A restart over the same knowledge reuses the files instead of building them again.
             let modelPath = directory.appendingPathComponent("lm/\(stem).lm").path
             let built = try FileManager.default.attributesOfItem(atPath: modelPath)[.modificationDate] as? Date
             let restarted = SpeechRecognizer()
-            await VoiceModelService(bank: api.bank, recognizer: restarted, directory: directory.appendingPathComponent("lm").path, logger: Logger(label: "test"))
-                .rebuild()
+            await VoiceModelService(
+                bank: api.bank, recognizer: restarted, directory: directory.appendingPathComponent("lm").path, logger: Logger(label: "test"), namespace: namespace
+            ).rebuild()
             #expect(restarted.models.languageModel == modelPath)
             #expect(try FileManager.default.attributesOfItem(atPath: modelPath)[.modificationDate] as? Date == built)
             // Another knowledge bank at the same generation (a database recreated, its model folder kept) gets a model of
@@ -141,10 +143,10 @@ struct VoiceTests {
                 }
                 #expect(try await other.store.knowledgeGeneration() == generation)
                 let elsewhere = SpeechRecognizer()
-                await VoiceModelService(bank: other.bank, recognizer: elsewhere, directory: otherFolder.path, logger: Logger(label: "test"))
+                await VoiceModelService(bank: other.bank, recognizer: elsewhere, directory: otherFolder.path, logger: Logger(label: "test"), namespace: namespace)
                     .rebuild()
                 #expect(elsewhere.models.languageModel != otherFolder.appendingPathComponent("\(stem).lm").path)
-                #expect(elsewhere.models.languageModel.contains("knowledge-kn3-\(generation)-"))
+                #expect(elsewhere.models.languageModel.contains("knowledge-kn3-\(namespace)-\(generation)-"))
                 #expect(try String(contentsOfFile: elsewhere.models.languageModel, encoding: .utf8).contains(" depreciation"))
             }
 
@@ -341,6 +343,19 @@ struct SpeechAPITests {
                 #expect(code == .badGateway && error(body).0 == "tts_failed" && error(body).1.contains("WAV"), "\(body)")
             }
         }
+    }
+
+    @Test("speech models are named per database, and a rebuild deletes only its own database's older models")
+    func modelNamespaces() {
+        let one = VoiceModelService.namespace(database: "postgres://omnifin:secret@db:5432/one")
+        let two = VoiceModelService.namespace(database: "sqlite:var/omnifin.db")
+        #expect(one.hasPrefix("db") && one.count == 10 && !one.contains("secret") && one != two)
+        #expect(one == VoiceModelService.namespace(database: "postgres://omnifin:secret@db:5432/one"))
+        #expect(VoiceModelService.isOlder("knowledge-kn3-\(one)-5-0123456789abcdef.lm", namespace: one))
+        #expect(!VoiceModelService.isOlder("knowledge-kn3-\(two)-5-0123456789abcdef.lm", namespace: one))
+        // Models of versions that named no namespace.
+        #expect(VoiceModelService.isOlder("knowledge-kn3-196-d9fa2b7ac9dbc4f3.dict", namespace: one))
+        #expect(!VoiceModelService.isOlder("notes.txt", namespace: one) && !VoiceModelService.isOlder("knowledge.lm", namespace: one))
     }
 
     @Test("the speech settings are read from the environment and wrong ones stop the start with a message")

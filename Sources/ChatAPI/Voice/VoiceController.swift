@@ -188,6 +188,15 @@ struct VoiceModelService: Service {
     var stockWeight = LanguageModelBuilder.stockWeight
     /// The most words of the built model (``LanguageModelBuilder/maximumWords``).
     var maximumWords = LanguageModelBuilder.maximumWords
+    /// Whose models these are (``namespace(database:)``): servers of other databases may share the folder, and
+    /// only this namespace's older models are deleted.
+    var namespace = "local"
+
+    /// The namespace of a database's models: `db` and 8 hex digits of the SHA-256 of its URL (never the URL, which
+    /// may hold a password). Replicas of one database share their models.
+    static func namespace(database: String) -> String {
+        "db" + SHA256.hash(data: Data(database.utf8)).prefix(4).hexadecimal
+    }
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
@@ -206,8 +215,15 @@ struct VoiceModelService: Service {
     /// Names the way models are built, so a model built by an older version is never reused.
     static let recipe = "kn3"
 
+    /// Whether a file of the model folder is a model of `namespace`, or of a version before namespaces.
+    static func isOlder(_ name: String, namespace: String) -> Bool {
+        let parts = name.split(separator: "-")
+        guard parts.count >= 4, parts[0] == "knowledge" else { return false }
+        return parts[2] == namespace || parts[2].allSatisfy(\.isNumber)
+    }
+
     /// Builds a new language model and dictionary from every document's title and body, writes them next to each
-    /// other (`knowledge-kn3-GENERATION-DIGEST.lm` and `.dict`) and hands them to the recogniser.
+    /// other (`knowledge-kn3-NAMESPACE-GENERATION-DIGEST.lm` and `.dict`) and hands them to the recogniser.
     func rebuild() async {
         do {
             let started = ContinuousClock.now
@@ -228,7 +244,7 @@ struct VoiceModelService: Service {
             for (title, body) in documents {
                 digest.update(data: Data(title.utf8) + [0] + Data(body.utf8) + [0])
             }
-            let stem = "knowledge-\(Self.recipe)-\(generation)-\(digest.finalize().prefix(8).hexadecimal)"
+            let stem = "knowledge-\(Self.recipe)-\(namespace)-\(generation)-\(digest.finalize().prefix(8).hexadecimal)"
             let path = (directory as NSString).appendingPathComponent(stem + ".lm")
             let dictionaryPath = (directory as NSString).appendingPathComponent(stem + ".dict")
             // A restart over unchanged knowledge reuses the files built before it (both are written atomically).
@@ -262,9 +278,10 @@ struct VoiceModelService: Service {
             try output.arpa.write(toFile: path, atomically: true, encoding: .utf8)
             let previous = recognizer.models
             recognizer.replaceLanguageModel(path, dictionary: dictionaryPath)
-            // A decoder may still be loading the previous model: keep it, drop the older ones.
+            // A decoder may still be loading the previous model: keep it, drop this namespace's older ones (and those of
+            // versions that named no namespace, `knowledge-kn3-GENERATION-…`). Other databases' models stay.
             let kept: Set = [path, dictionaryPath, previous.languageModel, previous.dictionary]
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix("knowledge-") {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where Self.isOlder(name, namespace: namespace) {
                 let file = (directory as NSString).appendingPathComponent(name)
                 if !kept.contains(file) { try? FileManager.default.removeItem(atPath: file) }
             }
