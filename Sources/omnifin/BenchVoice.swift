@@ -44,21 +44,20 @@ struct BenchVoice: AsyncParsableCommand {
         let speedList = speeds.split(separator: ",").compactMap { Int($0) }
         guard !list.isEmpty, !speedList.isEmpty else { throw ValidationError("no questions or speeds") }
         guard worst >= 0 else { throw ValidationError("--worst must be 0 or more") }
-        let mixtures = try questionWeights.map { value in
+        /// A comma-separated list of shares, each one `valid` accepts.
+        func shares(_ value: String, _ valid: (Double) -> Bool, _ rule: String) throws -> [Double] {
             try value.split(separator: ",").map { item -> Double in
-                guard let weight = Double(item), (0...1).contains(weight) else { throw ValidationError("question weights are between 0 and 1: \(item)") }
+                guard let weight = Double(item), valid(weight) else { throw ValidationError("\(rule): \(item)") }
                 return weight
             }
         }
+        let mixtures = try questionWeights.map { try shares($0, { (0...1).contains($0) }, "question weights are between 0 and 1") }
         let speech = try SpeechConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
-        let stockShares = try stockWeights.map { value in
-            try value.split(separator: ",").map { item -> Double in
-                guard let weight = Double(item), weight >= 0, weight < 1 else { throw ValidationError("stock weights are from 0 to below 1: \(item)") }
-                return weight
-            }
-        } ?? [speech.stockWeight]
+        let stockShares =
+            try stockWeights.map { try shares($0, SpeechConfiguration.isStockWeight, "stock weights are from 0 to below 1") } ?? [speech.stockWeight]
         let wordCap = maxWords ?? speech.maximumWords
-        guard (100...1_000_000).contains(wordCap) else { throw ValidationError("--max-words is from 100 to 1000000") }
+        let range = SpeechConfiguration.maximumWordsRange
+        guard range.contains(wordCap) else { throw ValidationError("--max-words is from \(range.lowerBound) to \(range.upperBound)") }
         let optionSets: [[String]?] = options.map { value in
             value.split(separator: ";").map { Optional($0.split(whereSeparator: \.isWhitespace).map(String.init)) }
         } ?? [nil]

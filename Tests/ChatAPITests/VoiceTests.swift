@@ -351,11 +351,11 @@ struct SpeechAPITests {
         let two = VoiceModelService.namespace(database: "sqlite:var/omnifin.db")
         #expect(one.hasPrefix("db") && one.count == 10 && !one.contains("secret") && one != two)
         #expect(one == VoiceModelService.namespace(database: "postgres://omnifin:secret@db:5432/one"))
-        #expect(VoiceModelService.isOlder("knowledge-kn3-\(one)-5-0123456789abcdef.lm", namespace: one))
-        #expect(!VoiceModelService.isOlder("knowledge-kn3-\(two)-5-0123456789abcdef.lm", namespace: one))
+        #expect(VoiceModelService.isOwnModel("knowledge-kn3-\(one)-5-0123456789abcdef.lm", namespace: one))
+        #expect(!VoiceModelService.isOwnModel("knowledge-kn3-\(two)-5-0123456789abcdef.lm", namespace: one))
         // Models of versions that named no namespace.
-        #expect(VoiceModelService.isOlder("knowledge-kn3-196-d9fa2b7ac9dbc4f3.dict", namespace: one))
-        #expect(!VoiceModelService.isOlder("notes.txt", namespace: one) && !VoiceModelService.isOlder("knowledge.lm", namespace: one))
+        #expect(VoiceModelService.isOwnModel("knowledge-kn3-196-d9fa2b7ac9dbc4f3.dict", namespace: one))
+        #expect(!VoiceModelService.isOwnModel("notes.txt", namespace: one) && !VoiceModelService.isOwnModel("knowledge.lm", namespace: one))
     }
 
     @Test("the speech settings are read from the environment and wrong ones stop the start with a message")

@@ -51,6 +51,11 @@ public struct SpeechConfiguration: Sendable {
     public var stockWeight = LanguageModelBuilder.stockWeight
     /// The most words of that model (`OMNIFIN_STT_MAX_WORDS`, 100–1,000,000; see ``LanguageModelBuilder/maximumWords``).
     public var maximumWords = LanguageModelBuilder.maximumWords
+    /// What ``maximumWords`` may be.
+    public static let maximumWordsRange = 100...1_000_000
+
+    /// Whether a share of the stock model is one ``stockWeight`` may be: from 0 to below 1.
+    public static func isStockWeight(_ share: Double) -> Bool { share >= 0 && share < 1 }
 
     public init() {}
 
@@ -81,13 +86,13 @@ public struct SpeechConfiguration: Sendable {
         configuration.tts = try engine("OMNIFIN_TTS", modelVariable: "OMNIFIN_TTS_MODEL", defaultModel: "tts-1")
         if let voice = value("OMNIFIN_TTS_VOICE") { configuration.ttsVoice = voice }
         if let raw = value("OMNIFIN_STT_STOCK_WEIGHT") {
-            guard let weight = Double(raw), weight >= 0, weight < 1 else {
+            guard let weight = Double(raw), isStockWeight(weight) else {
                 throw ServerConfiguration.Invalid(description: "OMNIFIN_STT_STOCK_WEIGHT '\(raw)' is not a number from 0 to below 1")
             }
             configuration.stockWeight = weight
         }
         if let raw = value("OMNIFIN_STT_MAX_WORDS") {
-            guard let words = Int(raw), (100...1_000_000).contains(words) else {
+            guard let words = Int(raw), maximumWordsRange.contains(words) else {
                 throw ServerConfiguration.Invalid(description: "OMNIFIN_STT_MAX_WORDS '\(raw)' is not a whole number from 100 to 1000000")
             }
             configuration.maximumWords = words

@@ -215,8 +215,9 @@ struct VoiceModelService: Service {
     /// Names the way models are built, so a model built by an older version is never reused.
     static let recipe = "kn3"
 
-    /// Whether a file of the model folder is a model of `namespace`, or of a version before namespaces.
-    static func isOlder(_ name: String, namespace: String) -> Bool {
+    /// Whether a file of the model folder is one a rebuild in `namespace` may delete: a model of that namespace, or of
+    /// a version before namespaces.
+    static func isOwnModel(_ name: String, namespace: String) -> Bool {
         let parts = name.split(separator: "-")
         guard parts.count >= 4, parts[0] == "knowledge" else { return false }
         return parts[2] == namespace || parts[2].allSatisfy(\.isNumber)
@@ -281,7 +282,7 @@ struct VoiceModelService: Service {
             // A decoder may still be loading the previous model: keep it, drop this namespace's older ones (and those of
             // versions that named no namespace, `knowledge-kn3-GENERATION-…`). Other databases' models stay.
             let kept: Set = [path, dictionaryPath, previous.languageModel, previous.dictionary]
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where Self.isOlder(name, namespace: namespace) {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where Self.isOwnModel(name, namespace: namespace) {
                 let file = (directory as NSString).appendingPathComponent(name)
                 if !kept.contains(file) { try? FileManager.default.removeItem(atPath: file) }
             }
