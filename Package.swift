@@ -110,7 +110,7 @@ let package = Package(
         ),
         .target(
             name: "OmnifinBenchmarks",
-            dependencies: ["Index", "Retrieval"],
+            dependencies: ["Index", "Retrieval", "Storage"],
             path: "Benchmarks/Sources/OmnifinBenchmarks",
             swiftSettings: swiftSettings
         ),

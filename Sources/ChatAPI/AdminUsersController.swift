@@ -9,7 +9,9 @@ struct AdminUsersController {
     let accounts: any AccountStore
     let audit: AuditTrail
     let mailer: Mailer
+    let mail: AccountMail
     let configuration: ServerConfiguration
+    let signup: SignupPolicy
 
     struct UserList: ResponseEncodable {
         var users: [UserView]
@@ -18,21 +20,26 @@ struct AdminUsersController {
         var offset: Int
     }
 
-    struct CreateRequest: Decodable {
+    struct CreateRequest: JSONRequestBody {
         var email: String
-        var password: String
+        /// Without a password the account is an invitation: the user chooses one through the e-mailed link.
+        var password: String?
         var displayName: String
         var role: String?
         var groups: [String]?
-        /// Admin-created accounts are confirmed unless this is false (then a confirmation e-mail goes out).
+        /// Accounts created with a password are confirmed unless this is false (then a confirmation e-mail goes out).
         var verified: Bool?
+        enum CodingKeys: String, CodingKey, CaseIterable { case email, password, displayName, role, groups, verified }
     }
 
-    struct UpdateRequest: Decodable {
+    /// Passwords are not among the fields: an administrator never sets or learns a user's password (the user resets
+    /// it by e-mail), so `password` is an unknown field here (400), never accepted and ignored.
+    struct UpdateRequest: JSONRequestBody {
         var role: String?
         var disabled: Bool?
         var displayName: String?
         var groups: [String]?
+        enum CodingKeys: String, CodingKey, CaseIterable { case role, disabled, displayName, groups }
     }
 
     struct Change: Encodable, Sendable {
@@ -67,7 +74,7 @@ struct AdminUsersController {
 
     func list(request: Request, context: AppRequestContext) async throws -> UserList {
         _ = try context.caller(in: [.admin])
-        let query = request.uri.queryParameters
+        let query = request.uri.formParameters
         var filter = UserQuery()
         filter.limit = try QueryParameter.integer(query, "limit", default: 50, range: 1...200)
         filter.offset = try QueryParameter.integer(query, "offset", default: 0, range: 0...1_000_000)
@@ -91,19 +98,29 @@ struct AdminUsersController {
         return UserView(try await user(context))
     }
 
+    /// With `password`: a confirmed account (or one that confirms its address first with `verified: false`). Without:
+    /// an invitation, whose link lets the user choose a password within seven days.
     func create(request: Request, context: AppRequestContext) async throws -> EditedResponse<UserView> {
         let admin = try context.caller(in: [.admin])
         let body = try await request.decodeJSON(as: CreateRequest.self, context: context)
+        guard signup.allowsAdminCreatedAccounts else {
+            throw APIError(.forbidden, code: "accounts_closed", "OMNIFIN_SIGNUP is closed: only the operator adds accounts, with omnifin admin create-user")
+        }
         let email = try AccountRules.validateEmail(body.email)
-        try AccountRules.validatePassword(body.password, email: email)
+        if let password = body.password { try AccountRules.validatePassword(password, email: email) }
         let name = try AccountRules.validateDisplayName(body.displayName)
         let role = try Self.role(body.role ?? "user")
         let groups = try Self.groups(body.groups ?? [])
         let now = Date()
-        let verified = body.verified ?? true
+        let invitation = body.password == nil
+        if invitation, body.verified != nil {
+            throw APIError.badRequest("an invitation (no password) confirms its address when the link is used; leave out verified", field: "verified")
+        }
+        let verified = !invitation && body.verified ?? true
+        // An invitation's account has a password nobody knows until the invitee chooses one.
+        let hash = try await PasswordHashing.hash(body.password ?? UUID().uuidString + UUID().uuidString, cost: configuration.bcryptCost)
         let candidate = UserRecord(
-            id: UUID().uuidString.lowercased(), email: email, displayName: name,
-            passwordHash: try await PasswordHashing.hash(body.password, cost: configuration.bcryptCost), role: role, groups: groups,
+            id: UUID().uuidString.lowercased(), email: email, displayName: name, passwordHash: hash, role: role, groups: groups,
             verifiedAt: verified ? now : nil, createdAt: now, updatedAt: now)
         let user: UserRecord
         do {
@@ -111,17 +128,20 @@ struct AdminUsersController {
         } catch let error as StoreError where error.isSameKind(as: .conflict("")) {
             throw APIError(.conflict, code: "email_taken", "an account with this e-mail address already exists", field: "email")
         }
-        await audit.record("user.create", actor: admin.user.id, target: "user:\(user.id)", context: context, detail: Change(after: UserView(user)))
-        try await mailer.send(
-            kind: "account_created", to: user.email, subject: "An Omnifin account was created for you",
-            body: """
-                Hello \(user.displayName),
+        await audit.record(
+            invitation ? "user.invite" : "user.create", actor: admin.user.id, target: "user:\(user.id)", context: context, detail: Change(after: UserView(user)))
+        if invitation {
+            try await mail.sendInvitation(to: user, from: admin.user, logger: context.logger)
+        } else {
+            try await mailer.send(
+                kind: "account_created", to: user.email, subject: "An Omnifin account was created for you",
+                body: """
+                    Hello \(user.displayName),
 
-                an administrator created an Omnifin account for \(user.email) with the role \(user.role).
-                Sign in at \(configuration.publicURL)/ with the password they gave you, and change it in your profile.
-                """)
-        if !verified {
-            try await VerificationMail(accounts: accounts, mailer: mailer, configuration: configuration).send(to: user, context: context)
+                    an administrator created an Omnifin account for \(user.email) with the role \(user.role).
+                    Sign in at \(configuration.publicURL)/ with the password they gave you, and change it in your profile.
+                    """)
+            if !verified { try await mail.sendVerification(to: user, pendingPasswordHash: hash, logger: context.logger) }
         }
         return EditedResponse(status: .created, response: UserView(user))
     }
@@ -203,14 +223,27 @@ enum QueryParameter {
         return number
     }
 
+    /// A time, or a day (`2026-11-25`, its start in UTC).
     static func date(_ query: Parameters, _ name: String) throws -> Date? {
         guard let raw = query.get(name), !raw.isEmpty else { return nil }
         if let date = Timestamps.parse(raw) { return date }
+        if let day = day(raw) { return day }
+        throw APIError.badRequest("\(name) must be a date (2026-11-25) or a time (2026-11-25T08:00:00Z)", field: name)
+    }
+
+    /// The end of a range: a time as it is, a day (`2026-11-25`) inclusive, so up to the start of the next day.
+    static func endDate(_ query: Parameters, _ name: String) throws -> Date? {
+        guard let raw = query.get(name), !raw.isEmpty else { return nil }
+        if let day = day(raw) { return day.addingTimeInterval(86_400) }
+        return try date(query, name)
+    }
+
+    private static func day(_ raw: String) -> Date? {
+        guard raw.count == 10 else { return nil }
         let day = DateFormatter()
         day.locale = Locale(identifier: "en_US_POSIX")
         day.timeZone = TimeZone(identifier: "UTC")
         day.dateFormat = "yyyy-MM-dd"
-        if raw.count == 10, let date = day.date(from: raw) { return date }
-        throw APIError.badRequest("\(name) must be a date (2026-11-25) or a time (2026-11-25T08:00:00Z)", field: name)
+        return day.date(from: raw)
     }
 }

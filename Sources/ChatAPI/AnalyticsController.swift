@@ -14,9 +14,10 @@ struct AnalyticsController {
     let recorder: AnalyticsRecorder
     let sealer: DataSealer
 
-    struct ClientEvent: Decodable {
+    struct ClientEvent: JSONRequestBody {
         var kind: String
         var data: JSONValue?
+        enum CodingKeys: String, CodingKey, CaseIterable { case kind, data }
     }
 
     var adminEndpoints: RouteCollection<AppRequestContext> {
@@ -52,11 +53,12 @@ struct AnalyticsController {
 
     func report(request: Request, context: AppRequestContext) async throws -> Response {
         _ = try context.caller(in: [.admin])
-        let query = request.uri.queryParameters
+        let query = request.uri.formParameters
         let interval = try AnalyticsReport.Interval(query.get("interval") ?? "day")
         // The default end is now, inclusive: SQLite keeps event times to the millisecond, so an event recorded in this
         // very millisecond would otherwise fall outside an exclusive end.
-        let to = try QueryParameter.date(query, "to") ?? Date().addingTimeInterval(0.001)
+        // A day as `to` includes that day.
+        let to = try QueryParameter.endDate(query, "to") ?? Date().addingTimeInterval(0.001)
         let from = try QueryParameter.date(query, "from") ?? to.addingTimeInterval(-30 * 86_400)
         guard from < to else { throw APIError.badRequest("from must be before to", field: "from") }
         guard to.timeIntervalSince(from) <= 400 * 86_400 else { throw APIError.badRequest("the range is at most 400 days", field: "to") }
@@ -83,7 +85,7 @@ struct AnalyticsController {
     /// signed-out, expired, disabled or demoted admin gets `event: ended` and the stream closes.
     func stream(request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.caller(in: [.admin])
-        let query = request.uri.queryParameters
+        let query = request.uri.formParameters
         let every = try QueryParameter.integer(query, "every", default: 5, range: 1...3_600)
         let count = try QueryParameter.integer(query, "count", default: Int.max, range: 1...Int.max)
         let store = store

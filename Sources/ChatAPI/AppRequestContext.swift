@@ -22,13 +22,16 @@ public struct AuthenticatedUser: Sendable {
 public struct AppRequestContext: AuthRequestContext, RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: AuthenticatedUser?
-    /// The client's IP address (the TCP peer; a proxy in front is the peer then).
-    public let clientAddress: String
+    /// The TCP peer's IP address (a proxy in front is the peer).
+    public let peerAddress: String
+    /// The client's IP address: the peer, or behind a trusted proxy the address it forwarded (``ClientAddressMiddleware``).
+    public internal(set) var clientAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         identity = nil
-        clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        peerAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        clientAddress = peerAddress
     }
 
     /// Documents can be large; everything else is far smaller. 12 MB leaves room for a 10 MB body in JSON.

@@ -35,6 +35,16 @@ public struct ServerDependencies: Sendable {
     let decoyHash: String
     /// Analytics events, written in batches (``AnalyticsFlusher`` writes the last ones at shutdown).
     let analytics: AnalyticsRecorder
+    /// The audit log.
+    let audit: AuditTrail
+    /// Who may sign up, settled (``ServerConfiguration/signup`` or its default).
+    let signup: SignupPolicy
+    /// The first administrator's setup token, while there is none.
+    let setup: AdminSetup
+    /// Large documents and imports, written in the background.
+    let jobs: KnowledgeJobs
+    /// Why voice chat is off, when it is.
+    let voiceOffReason: String
     let logger: Logger
 
     /// Loads the data key, builds the mail transport and seeds the default prompts.
@@ -52,25 +62,35 @@ public struct ServerDependencies: Sendable {
             transport = FileMailTransport(directory: configuration.mailDirectory)
         }
         logger.info("e-mail goes to \(transport.description)")
-        let mailer = Mailer(outbox: store, transport: transport, retryBase: configuration.mailRetryBase, logger: logger)
+        let mailer = Mailer(outbox: store, transport: transport, sealer: sealer, retryBase: configuration.mailRetryBase, logger: logger)
         try await PromptsController.seedDefaults(store)
         let decoy = try await PasswordHashing.hash(UUID().uuidString, cost: configuration.bcryptCost)
         var recognizer: SpeechRecognizer?
         let speechToText: (any SpeechToText)?
+        var voiceOff: [String] = []
         switch configuration.speech.stt {
         case .builtin:
             recognizer = SpeechRecognizer.available ? SpeechRecognizer() : nil
             speechToText = recognizer
+            if recognizer == nil { voiceOff.append("the built-in recogniser's model is not installed (pocketsphinx-en-us)") }
         case .api(let api, let model):
             speechToText = OpenAITranscriber(api: api, model: model)
+        case .off:
+            speechToText = nil
+            voiceOff.append("speech recognition is switched off (OMNIFIN_STT=none)")
         }
         let textToSpeech: (any TextToSpeech)?
         switch configuration.speech.tts {
-        case .builtin: textToSpeech = SpeechSynthesizer.available ? SpeechSynthesizer() : nil
+        case .builtin:
+            textToSpeech = SpeechSynthesizer.available ? SpeechSynthesizer() : nil
+            if textToSpeech == nil { voiceOff.append("the built-in voice is not installed (espeak-ng-data)") }
         case .api(let api, let model): textToSpeech = OpenAISpeaker(api: api, model: model, voice: configuration.speech.ttsVoice)
+        case .off:
+            textToSpeech = nil
+            voiceOff.append("speech synthesis is switched off (OMNIFIN_TTS=none)")
         }
         if speechToText == nil || textToSpeech == nil {
-            logger.warning("voice chat is off: install pocketsphinx-en-us and espeak-ng-data (make deps does), or set OMNIFIN_STT=api and OMNIFIN_TTS=api")
+            logger.warning("voice chat is off: \(voiceOff.joined(separator: "; "))")
         } else {
             logger.info("voice chat: speech to text by \(speechToText!.name), text to speech by \(textToSpeech!.name)")
         }
@@ -91,12 +111,26 @@ public struct ServerDependencies: Sendable {
             bank.queryCache = RedisQueryVectorCache(redis: client, health: health, prefix: configuration.redisKeyPrefix)
             redisHealth = health
         }
+        // Registration never makes an administrator: without one, this start prints a one-time setup link.
+        var setup = AdminSetup()
+        if try await store.users(matching: UserQuery(role: "admin", status: .active, limit: 1)).users.isEmpty {
+            let (pending, token) = AdminSetup.pending()
+            setup = pending
+            logger.notice(
+                "no administrator yet: create one at \(configuration.publicURL)/setup?token=\(token) (works once, until the next start), or run omnifin admin create-user --role admin")
+        }
+        let signup = configuration.signup ?? .invite
+        logger.info("sign-up: \(signup.name) (OMNIFIN_SIGNUP)")
+        let accounts = AccountsWithSessionCache(base: store, sessions: sessions)
+        let audit = AuditTrail(store: store, logger: logger)
         return ServerDependencies(
-            store: store, accounts: AccountsWithSessionCache(base: store, sessions: sessions), sessions: sessions, bank: bank,
+            store: store, accounts: accounts, sessions: sessions, bank: bank,
             configuration: configuration, sealer: sealer, mailer: mailer, speechToText: speechToText, textToSpeech: textToSpeech,
             recognizer: recognizer, limiter: limiter, redisHealth: redisHealth,
             snapshotHealth: SnapshotHealth(path: bank.configuration.snapshotPath), decoyHash: decoy,
-            analytics: AnalyticsRecorder(store: store, logger: logger), logger: logger)
+            analytics: AnalyticsRecorder(store: store, logger: logger), audit: audit, signup: signup, setup: setup,
+            jobs: KnowledgeJobs(bank: bank, jobs: store, accounts: accounts, directory: configuration.importDirectory, audit: audit, logger: logger),
+            voiceOffReason: voiceOff.joined(separator: "; "), logger: logger)
     }
 }
 
@@ -107,8 +141,9 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     let configuration = dependencies.configuration
     let router = Router(context: AppRequestContext.self)
     let metrics = ServerMetrics()
-    let audit = AuditTrail(store: store)
+    let audit = dependencies.audit
     let analytics = dependencies.analytics
+    router.add(middleware: ClientAddressMiddleware(trusted: configuration.trustedProxies))
     router.add(middleware: SecurityHeadersMiddleware(hsts: configuration.tlsCertificatePath != nil))
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: metrics))
@@ -116,16 +151,24 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     router.add(middleware: AuditMiddleware(trail: audit, analytics: analytics))
     HealthController(bank: bank, redis: dependencies.redisHealth, snapshots: dependencies.snapshotHealth).addRoutes(to: router)
     WebAssets(directory: configuration.webDirectory).addRoutes(to: router)
-    metrics.addRoute(to: router, bank: bank, snapshots: dependencies.snapshotHealth)
+    metrics.addRoute(to: router, bank: bank, snapshots: dependencies.snapshotHealth, token: configuration.metricsToken)
 
     let limiter = dependencies.limiter
     let accounts = dependencies.accounts
+    let mail = AccountMail(accounts: accounts, mailer: dependencies.mailer, configuration: configuration)
     let auth = AuthController(
-        accounts: accounts, mailer: dependencies.mailer, audit: audit, analytics: analytics, sealer: dependencies.sealer,
+        accounts: accounts, mail: mail, audit: audit, analytics: analytics, sealer: dependencies.sealer,
         configuration: configuration, decoyHash: dependencies.decoyHash, limiter: limiter)
-    // The public routes are limited per client address (login and resend have their own, stricter limits).
+    // The public routes are limited per client address (login, resend and reset have their own, stricter limits).
     let publicAuth = router.group("api/auth").add(middleware: AddressRateLimitMiddleware(limiter: limiter, perMinute: configuration.rateLimitPerMinute))
     publicAuth.addRoutes(auth.publicEndpoints, atPath: "")
+    publicAuth.addRoutes(
+        RegistrationController(
+            accounts: accounts, mail: mail, audit: audit, analytics: analytics, configuration: configuration, signup: dependencies.signup,
+            setup: dependencies.setup, decoyHash: dependencies.decoyHash, limiter: limiter
+        ).endpoints, atPath: "")
+    publicAuth.addRoutes(
+        PasswordResetController(accounts: accounts, mail: mail, audit: audit, configuration: configuration, limiter: limiter).endpoints, atPath: "")
 
     // Everything below needs a valid session token (and, for cookie sessions, the CSRF token on unsafe methods).
     let protected = router.group("api").add(middleware: TokenAuthenticator(accounts: accounts, sessions: dependencies.sessions)).add(middleware: RequireCaller())
@@ -133,24 +176,34 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .add(middleware: RateLimitMiddleware(limiter: limiter, perMinute: configuration.rateLimitPerMinute))
     protected.addRoutes(auth.endpoints, atPath: "auth")
     protected.addRoutes(
-        ImportController(bank: bank, jobs: store, directory: configuration.importDirectory, audit: audit, logger: dependencies.logger).endpoints,
+        ImportController(bank: bank, jobs: dependencies.jobs, directory: configuration.importDirectory, audit: audit, logger: dependencies.logger).endpoints,
         atPath: "knowledge/import")
-    protected.addRoutes(KnowledgeController(bank: bank, analytics: analytics, audit: audit, sealer: dependencies.sealer).endpoints, atPath: "knowledge")
+    protected.addRoutes(
+        KnowledgeController(
+            bank: bank, analytics: analytics, audit: audit, sealer: dependencies.sealer, jobs: dependencies.jobs,
+            inlineBytes: configuration.inlineDocumentBytes
+        ).endpoints, atPath: "knowledge")
     let analyticsController = AnalyticsController(store: store, accounts: accounts, recorder: analytics, sealer: dependencies.sealer)
     protected.addRoutes(analyticsController.userEndpoints, atPath: "analytics")
     protected.addRoutes(analyticsController.adminEndpoints, atPath: "admin/analytics")
     protected.addRoutes(
-        AdminUsersController(accounts: accounts, audit: audit, mailer: dependencies.mailer, configuration: configuration).endpoints,
+        AdminUsersController(
+            accounts: accounts, audit: audit, mailer: dependencies.mailer, mail: mail, configuration: configuration, signup: dependencies.signup
+        ).endpoints,
         atPath: "admin/users")
     protected.addRoutes(PromptsController(prompts: store, audit: audit).endpoints, atPath: "admin/prompts")
     protected.addRoutes(AuditController(store: store).endpoints, atPath: "admin/audit")
     let pipeline = ChatPipeline(
         store: store, bank: bank, sealer: dependencies.sealer, analytics: analytics, configuration: configuration.chat, logger: dependencies.logger)
     protected.addRoutes(
-        ChatController(pipeline: pipeline, speechToText: dependencies.speechToText, textToSpeech: dependencies.textToSpeech).endpoints, atPath: "chat")
-    if let speechToText = dependencies.speechToText, let textToSpeech = dependencies.textToSpeech {
-        protected.addRoutes(VoiceController(pipeline: pipeline, speechToText: speechToText, textToSpeech: textToSpeech).endpoints, atPath: "chat")
-    }
+        ChatController(
+            pipeline: pipeline, speechToText: dependencies.speechToText, textToSpeech: dependencies.textToSpeech,
+            voiceOffReason: dependencies.voiceOffReason
+        ).endpoints, atPath: "chat")
+    protected.addRoutes(
+        VoiceController(
+            pipeline: pipeline, speechToText: dependencies.speechToText, textToSpeech: dependencies.textToSpeech, offReason: dependencies.voiceOffReason
+        ).endpoints, atPath: "chat")
     return router
 }
 
@@ -215,6 +268,7 @@ public func buildApplication(store: any OmnifinStore, bank: KnowledgeBank, confi
     app.addServices(KnowledgeFollower(bank: bank, logger: logger, pollInterval: configuration.followInterval))
     app.addServices(MailDispatcher(mailer: dependencies.mailer, interval: configuration.mailPollInterval))
     app.addServices(AnalyticsFlusher(recorder: dependencies.analytics))
+    app.addServices(dependencies.jobs)
     if let recognizer = dependencies.recognizer {
         app.addServices(
             VoiceModelService(

@@ -31,7 +31,7 @@ struct AuditController {
 
     func list(request: Request, context: AppRequestContext) async throws -> Page {
         _ = try context.caller(in: [.admin])
-        let parameters = request.uri.queryParameters
+        let parameters = request.uri.formParameters
         var query = AuditQuery(limit: try QueryParameter.integer(parameters, "limit", default: 100, range: 1...500))
         if let before = parameters.get("before"), !before.isEmpty {
             guard let id = Int64(before), id > 0 else { throw APIError.badRequest("before must be an entry id", field: "before") }

@@ -6,10 +6,11 @@ import NIOPosix
 import Retrieval
 import Storage
 
-/// `/api/auth/*`: register, verify, login, logout, profile.
+/// `/api/auth/*` sessions: login, logout, the session, the profile. Registration is ``RegistrationController``'s,
+/// password resets ``PasswordResetController``'s.
 struct AuthController {
     let accounts: any AccountStore
-    let mailer: Mailer
+    let mail: AccountMail
     let audit: AuditTrail
     let analytics: AnalyticsRecorder
     let sealer: DataSealer
@@ -18,29 +19,21 @@ struct AuthController {
     let decoyHash: String
     let limiter: any RateLimiting
 
-    struct RegisterRequest: Decodable {
-        var email: String
-        var password: String
-        var displayName: String
-    }
-
-    struct ProfileUpdate: Decodable {
+    struct ProfileUpdate: JSONRequestBody {
         var displayName: String?
         var currentPassword: String?
         var newPassword: String?
-        /// Never accepted: present only to answer 403 instead of silently ignoring it.
+        /// Never accepted: present only to answer 403 instead of a plain unknown-field 400.
         var role: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case displayName, currentPassword, newPassword, role }
     }
 
-    struct LoginRequest: Decodable {
+    struct LoginRequest: JSONRequestBody {
         var email: String
         var password: String
         /// Web pages ask for an HttpOnly cookie (and get a CSRF token); API clients use the bearer token.
         var useCookie: Bool?
-    }
-
-    struct ResendRequest: Decodable {
-        var email: String
+        enum CodingKeys: String, CodingKey, CaseIterable { case email, password, useCookie }
     }
 
     struct SessionView: ResponseEncodable {
@@ -58,17 +51,9 @@ struct AuthController {
         var csrfToken: String?
     }
 
-    struct RegisterResponse: ResponseEncodable {
-        var user: UserView
-        var message: String
-    }
-
     var publicEndpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
-        routes.post("register", use: register)
-        routes.get("verify", use: verify)
         routes.post("login", use: login)
-        routes.post("resend-verification", use: resendVerification)
         return routes
     }
 
@@ -79,65 +64,6 @@ struct AuthController {
         routes.put("profile", use: updateProfile)
         routes.get("session", use: session)
         return routes
-    }
-
-    func register(request: Request, context: AppRequestContext) async throws -> EditedResponse<RegisterResponse> {
-        let body = try await request.decodeJSON(as: RegisterRequest.self, context: context)
-        let email = try AccountRules.validateEmail(body.email)
-        try AccountRules.validatePassword(body.password, email: email)
-        let name = try AccountRules.validateDisplayName(body.displayName)
-        let hash = try await PasswordHashing.hash(body.password, cost: configuration.bcryptCost)
-        let now = Date()
-        let candidate = UserRecord(
-            id: UUID().uuidString.lowercased(), email: email, displayName: name, passwordHash: hash, role: "user", createdAt: now, updatedAt: now)
-        let user: UserRecord
-        do {
-            // The first account ever becomes admin, so a fresh installation has someone to run it.
-            user = try await accounts.createUser(candidate, firstUserRole: "admin")
-        } catch let error as StoreError where error.isSameKind(as: .conflict("")) {
-            throw APIError(.conflict, code: "email_taken", "an account with this e-mail address already exists", field: "email")
-        }
-        await audit.record("user.register", actor: user.id, target: "user:\(user.id)", context: context, detail: ["role": user.role])
-        await analytics.record("auth.register", user: user.id)
-        try await VerificationMail(accounts: accounts, mailer: mailer, configuration: configuration).send(to: user, context: context)
-        return EditedResponse(
-            status: .created,
-            response: RegisterResponse(user: UserView(user), message: "check your e-mail for the confirmation link, then sign in"))
-    }
-
-    func verify(request: Request, context: AppRequestContext) async throws -> Response {
-        guard let token = request.uri.queryParameters.get("token"), !token.isEmpty, token.utf8.count <= 200 else {
-            throw APIError.badRequest("the link lacks its token; open the link from the e-mail", field: "token")
-        }
-        let hash = Secrets.hash(token)
-        guard let record = try await accounts.token(hash: hash), record.purpose == .verification, record.revokedAt == nil,
-            record.expiresAt > Date(), var user = try await accounts.user(id: record.userID)
-        else {
-            throw APIError(.badRequest, code: "invalid_token", "this confirmation link is invalid or has expired; register again or ask for a new one", field: "token")
-        }
-        let now = Date()
-        if user.verifiedAt == nil {
-            user.verifiedAt = now
-            user.updatedAt = now
-            try await accounts.updateUser(user)
-        }
-        try await accounts.revokeToken(hash: hash, at: now)
-        return try context.responseEncoder.encode(["status": "verified", "email": user.email], from: request, context: context)
-    }
-
-    /// Sends a new confirmation link. The answer is the same whether or not the address has an account, so it
-    /// tells nobody which addresses are registered; one e-mail per address per minute, and the login limit per IP.
-    func resendVerification(request: Request, context: AppRequestContext) async throws -> EditedResponse<[String: String]> {
-        let body = try await request.decodeJSON(as: ResendRequest.self, context: context)
-        let email = try AccountRules.validateEmail(body.email)
-        let limit = configuration.loginAttemptsPerMinute
-        if let wait = await limiter.take("resend-ip:" + context.clientAddress, limitPerMinute: limit) { throw APIError.rateLimited(retryAfter: wait) }
-        if let wait = await limiter.take("resend-account:" + email, limitPerMinute: limit == 0 ? 0 : 1) { throw APIError.rateLimited(retryAfter: wait) }
-        if let user = try await accounts.user(email: email), user.verifiedAt == nil, user.disabledAt == nil {
-            try await VerificationMail(accounts: accounts, mailer: mailer, configuration: configuration).send(to: user, context: context)
-        }
-        return EditedResponse(
-            status: .accepted, response: ["status": "queued", "message": "if \(email) has an unconfirmed account, a new link is on its way"])
     }
 
     func login(request: Request, context: AppRequestContext) async throws -> Response {
@@ -234,6 +160,7 @@ struct AuthController {
         if body.newPassword != nil {
             try await accounts.revokeSessions(userID: user.id, keeping: caller.tokenHash, at: Date())
             await audit.record("user.password_change", actor: user.id, target: "user:\(user.id)", context: context)
+            try await mail.sendPasswordChanged(to: user)
         }
         return UserView(user)
     }
@@ -247,25 +174,6 @@ enum PasswordHashing {
 
     static func verify(_ password: String, hash: String) async throws -> Bool {
         try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
-    }
-}
-
-/// The confirmation e-mail with a one-time link valid 48 hours.
-struct VerificationMail {
-    let accounts: any AccountStore
-    let mailer: Mailer
-    let configuration: ServerConfiguration
-
-    func send(to user: UserRecord, context: AppRequestContext) async throws {
-        let (token, hash) = Secrets.newToken()
-        let now = Date()
-        try await accounts.insertToken(
-            AuthTokenRecord(tokenHash: hash, userID: user.id, purpose: .verification, createdAt: now, expiresAt: now.addingTimeInterval(48 * 3600)))
-        let link = configuration.publicURL + "/verify?token=" + token
-        try await mailer.send(
-            kind: "verification", to: user.email, subject: "Confirm your Omnifin account",
-            body: "Hello \(user.displayName),\n\nconfirm your e-mail address by opening this link within 48 hours:\n\n\(link)\n")
-        context.logger.info("confirmation link for \(user.email): \(link)")
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import Retrieval
 import Storage
@@ -10,10 +11,9 @@ struct HealthController {
     let redis: RedisHealth?
     let snapshots: SnapshotHealth
 
+    /// Public, so without the address or the error text (both are in the log).
     struct RedisStatus: Encodable {
         var status: String
-        var address: String
-        var error: String?
     }
 
     struct Readiness: ResponseEncodable {
@@ -46,12 +46,13 @@ struct HealthController {
             do {
                 _ = try await bank.store.knowledgeGeneration()
             } catch {
-                throw APIError(.serviceUnavailable, code: "store_unavailable", "the database does not answer: \(error)")
+                context.logger.error("readiness: the database does not answer: \(error)")
+                throw APIError(.serviceUnavailable, code: "store_unavailable", "the database does not answer")
             }
             return Readiness(
                 status: "ready", documents: bank.documentCount, passages: bank.passageCount, vectors: bank.vectorCount, generation: bank.generation,
                 embeddingModel: bank.embedder.modelName, modelMismatch: bank.modelMismatch,
-                redis: redis.map { RedisStatus(status: $0.isUp ? "up" : "down", address: $0.description, error: $0.lastError) },
+                redis: redis.map { RedisStatus(status: $0.isUp ? "up" : "down") },
                 snapshot: snapshots.status)
         }
     }

@@ -7,10 +7,12 @@ import Retrieval
 import Storage
 
 /// `POST /api/knowledge/import` (editors, admins): the export file as the body, read and written in the
-/// background as an ingest job; `GET /api/knowledge/import/{job}` reports its progress and skipped records.
+/// background as a knowledge job under the caller's rights; `GET /api/knowledge/import/{job}` reports the progress,
+/// skipped records and result of any knowledge job (an import, a large document) and `DELETE` cancels it. A job is
+/// its creator's and the admins'; to anyone else it does not exist.
 struct ImportController {
     let bank: KnowledgeBank
-    let jobs: any IngestJobStore
+    let jobs: KnowledgeJobs
     let directory: String
     let audit: AuditTrail
     let logger: Logger
@@ -29,6 +31,8 @@ struct ImportController {
         var processed: Int
         var skipped: Int
         var errors: [IngestSummary.Problem]
+        /// A document job's outcome: `document_id`, `change`, `passages`, `embedded`.
+        var result: KnowledgeJobs.DocumentResult?
         var createdAt: Date
         var updatedAt: Date
     }
@@ -37,12 +41,13 @@ struct ImportController {
         let routes = RouteCollection(context: AppRequestContext.self)
         routes.post(use: start)
         routes.get(":job", use: show)
+        routes.delete(":job", use: cancel)
         return routes
     }
 
     func start(request: Request, context: AppRequestContext) async throws -> EditedResponse<Accepted> {
         let caller = try context.caller(in: [.editor, .admin])
-        let query = request.uri.queryParameters
+        let query = request.uri.formParameters
         var options = IngestPipeline.Options()
         if let format = query.get("format"), !format.isEmpty, format != "auto" {
             guard let value = IngestFormat(rawValue: format) else {
@@ -62,8 +67,7 @@ struct ImportController {
         let name = (query.get("filename") ?? "upload").filter { $0.isLetter || $0.isNumber || "-_.".contains($0) }.prefix(100)
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         guard body.readableBytes > 0 else { throw APIError.badRequest("send the export file as the request body", field: "body") }
-        let id = UUID().uuidString.lowercased()
-        let path = (directory as NSString).appendingPathComponent("\(id)-\(name.isEmpty ? "upload" : String(name))")
+        let path = (directory as NSString).appendingPathComponent("\(UUID().uuidString.lowercased())-\(name.isEmpty ? "upload" : String(name))")
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try Data(body.readableBytesView).write(to: URL(fileURLWithPath: path))
@@ -76,43 +80,44 @@ struct ImportController {
                 .unsupportedMediaType, code: "unknown_format",
                 "the format cannot be told from the content; send ?format= (\(IngestFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        options.createdBy = caller.user.id
-        // The job row exists before the answer, so GET finds it at once.
-        let now = Date()
-        try await jobs.createIngestJob(
-            IngestJobRecord(
-                id: id, source: options.source ?? "import", format: options.format?.rawValue ?? "auto", input: path, status: "queued",
-                createdBy: caller.user.id, createdAt: now, updatedAt: now))
-        let pipeline = IngestPipeline(bank: bank, jobs: jobs)
-        let logger = logger
-        let jobs = jobs
-        let runOptions = options
-        Task {
-            do {
-                let summary = try await pipeline.run(paths: [path], options: runOptions, existingJob: id)
-                logger.info("import \(id): \(summary.created) created, \(summary.updated) updated, \(summary.skipped) skipped")
-                try? FileManager.default.removeItem(atPath: path)
-            } catch {
-                logger.error("import \(id) failed: \(error)")
-                if var job = try? await jobs.ingestJob(id: id) {
-                    job.status = "failed"
-                    job.errors = JSONText.encode([IngestSummary.Problem(file: name.isEmpty ? "upload" : String(name), line: nil, message: "\(error)")])
-                    job.updatedAt = Date()
-                    try? await jobs.updateIngestJob(job)
-                }
-            }
-        }
+        let manifest = KnowledgeJobs.Manifest(
+            kind: .import, createdBy: caller.user.id, file: path, source: options.source, format: options.format?.rawValue, type: options.type,
+            prune: options.prune)
+        let job = try await jobs.submit(manifest, source: options.source ?? "import", format: options.format?.rawValue ?? "auto")
+        let id = job.id
         await audit.record("knowledge.import", actor: caller.user.id, target: "job:\(id)", context: context, detail: ["file": String(name)])
         return EditedResponse(status: .accepted, response: Accepted(job: id, status: "queued"))
     }
 
     func show(request: Request, context: AppRequestContext) async throws -> JobView {
-        _ = try context.caller(in: [.editor, .admin])
-        let id = try context.parameters.require("job")
-        guard id.count <= 100, let job = try await jobs.ingestJob(id: id) else { throw APIError.notFound("no import job \(id)") }
+        let job = try await visibleJob(context)
         let errors = (try? JSONDecoder().decode([IngestSummary.Problem].self, from: Data(job.errors.utf8))) ?? []
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
         return JobView(
             id: job.id, source: job.source, format: job.format, status: job.status, total: job.total, processed: job.processed, skipped: job.failed,
-            errors: errors, createdAt: job.createdAt, updatedAt: job.updatedAt)
+            errors: errors, result: job.result.flatMap { try? decoder.decode(KnowledgeJobs.DocumentResult.self, from: Data($0.utf8)) },
+            createdAt: job.createdAt, updatedAt: job.updatedAt)
+    }
+
+    /// Stops a queued or running job at its next batch (what it committed stays); 409 when it has ended.
+    func cancel(request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.caller(in: [.editor, .admin])
+        let job = try await visibleJob(context)
+        guard try await jobs.cancel(job.id) else {
+            throw APIError(.conflict, code: "job_ended", "job \(job.id) has ended (\(job.status)); there is nothing to cancel")
+        }
+        await audit.record("knowledge.job_cancelled", actor: caller.user.id, target: "job:\(job.id)", context: context)
+        return Response(status: .noContent)
+    }
+
+    /// The job named in the path, when it is the caller's or the caller is an admin; 404 otherwise.
+    private func visibleJob(_ context: AppRequestContext) async throws -> IngestJobRecord {
+        let caller = try context.caller(in: [.editor, .admin])
+        let id = try context.parameters.require("job")
+        guard id.count <= 100, let job = try await jobs.jobs.ingestJob(id: id), caller.rights.role == .admin || job.createdBy == caller.user.id else {
+            throw APIError.notFound("no import job \(id)")
+        }
+        return job
     }
 }

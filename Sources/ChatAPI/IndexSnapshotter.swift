@@ -17,6 +17,9 @@ final class SnapshotHealth: Sendable {
         var error: String?
         /// Failed attempts since the server started.
         var failures = 0
+
+        /// What `/readyz` (public) shows: no file path and no error text, which may name one (both are in the log).
+        enum CodingKeys: String, CodingKey { case status, generation, savedAt, failures }
     }
 
     private let state: Mutex<Status>

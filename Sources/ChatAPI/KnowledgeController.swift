@@ -1,16 +1,26 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Retrieval
 import Storage
 
-/// `/api/knowledge`: search and browse what the caller may see; editors and admins write.
+/// `/api/knowledge`: search and browse what the caller may see; editors and admins write what they may see.
+///
+/// A document the caller may not see is, for every route, exactly a document that does not exist (404), with one
+/// exception that cannot be avoided: `POST` with the `source` and `external_id` of such a document answers 409,
+/// since that identity is taken. Writes that omit `access` keep the stored list; a change of the list is
+/// audited (`knowledge.access_changed`, or `knowledge.access_widened` when someone new may see the document).
+/// Bodies above the inline limit are written by a background job (202, progress at `/api/knowledge/import/{job}`).
 struct KnowledgeController {
     let bank: KnowledgeBank
     let analytics: AnalyticsRecorder
     let audit: AuditTrail
     let sealer: DataSealer
+    let jobs: KnowledgeJobs
+    /// Bodies up to this many UTF-8 bytes are written while the request waits; larger ones go to a job.
+    let inlineBytes: Int
 
-    struct DocumentBody: Decodable {
+    struct DocumentBody: JSONRequestBody {
         var title: String
         var body: String
         var kind: DocumentKind?
@@ -19,6 +29,13 @@ struct KnowledgeController {
         var metadata: [String: String]?
         var tags: [String]?
         var access: [String]?
+        enum CodingKeys: String, CodingKey, CaseIterable { case title, body, kind, source, externalId, metadata, tags, access }
+    }
+
+    struct JobAccepted: ResponseEncodable {
+        var job: String
+        var status: String
+        var message: String
     }
 
     struct DocumentView: ResponseEncodable {
@@ -142,7 +159,7 @@ struct KnowledgeController {
 
     func list(request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let query = request.uri.queryParameters
+        let query = request.uri.formParameters
         if let q = query.get("q") {
             guard !q.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, q.utf8.count <= 10_000 else {
                 throw APIError.badRequest("q must be a non-empty query of at most 10,000 bytes", field: "q")
@@ -170,69 +187,114 @@ struct KnowledgeController {
                 body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         let limit = try QueryParameter.integer(query, "limit", default: 50, range: 1...200)
-        let source = query.get("source")
-        var cursor = query.get("after")
-        var documents: [DocumentView] = []
-        // Pages of the store, keeping what the caller may see, until the page is full or the store ends.
-        while documents.count < limit {
-            let page = try await bank.store.documents(after: cursor, limit: limit, source: source)
-            guard let last = page.last else {
-                cursor = nil
-                break
-            }
-            for record in page where caller.rights.canSee(record.access) && documents.count < limit {
-                documents.append(DocumentView(record, withBody: false))
-                cursor = record.id
-            }
-            if documents.count < limit { cursor = last.id }
-            if page.count < limit {
-                if documents.count < limit { cursor = nil }
-                break
-            }
-        }
-        return try ListResponse(documents: documents, next: cursor).response(from: request, context: context)
+        let page = try await bank.documents(after: query.get("after"), limit: limit, source: query.get("source"), rights: caller.rights)
+        return try ListResponse(documents: page.documents.map { DocumentView($0, withBody: false) }, next: page.next).response(
+            from: request, context: context)
     }
 
     func show(request: Request, context: AppRequestContext) async throws -> DocumentView {
         let caller = try context.caller()
         let id = try context.parameters.require("id")
         guard let record = try await bank.document(id: id, rights: caller.rights) else {
-            throw APIError.notFound("no knowledge entry \(id) that you may see")
+            throw Self.notFound(id)
         }
         return DocumentView(record, withBody: true)
     }
 
-    /// 201 for a new entry; 200 when `source` and `external_id` name an existing one, which is updated.
-    func create(request: Request, context: AppRequestContext) async throws -> EditedResponse<WriteResponse> {
+    /// 201 for a new entry; 200 when `source` and `external_id` name an existing one the caller may see, which is
+    /// updated; 409 when they name one the caller may not see; 202 with a job for a body above the inline limit.
+    func create(request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.caller(in: [.editor, .admin])
-        let body = try await request.decodeJSON(as: DocumentBody.self, context: context)
+        var request = request
+        let body = try await request.readJSON(as: DocumentBody.self, context: context, limit: jsonLimit)
         var input = try Self.input(body, id: nil)
         if body.externalId == nil { input.id = UUID().uuidString.lowercased() }
-        let response = try await write(input, caller: caller, context: context)
-        return EditedResponse(status: response.change == "created" ? .created : .ok, response: response)
+        if let accepted = try await backgroundIfLarge(input, caller: caller, context: context) {
+            return try accepted.response(from: request, context: context)
+        }
+        let response = try await write(input, caller: caller, request: request, context: context)
+        return try EditedResponse(status: response.change == "created" ? .created : .ok, response: response).response(from: request, context: context)
     }
 
-    func update(request: Request, context: AppRequestContext) async throws -> WriteResponse {
+    func update(request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.caller(in: [.editor, .admin])
         let id = try context.parameters.require("id")
-        guard try await bank.document(id: id, rights: .everything) != nil else { throw APIError.notFound("no knowledge entry \(id)") }
-        let body = try await request.decodeJSON(as: DocumentBody.self, context: context)
-        return try await write(try Self.input(body, id: id), caller: caller, context: context)
+        guard try await bank.document(id: id, rights: caller.rights) != nil else { throw Self.notFound(id) }
+        var request = request
+        let body = try await request.readJSON(as: DocumentBody.self, context: context, limit: jsonLimit)
+        let input = try Self.input(body, id: id)
+        if let accepted = try await backgroundIfLarge(input, caller: caller, context: context) {
+            return try accepted.response(from: request, context: context)
+        }
+        return try await write(input, caller: caller, request: request, context: context).response(from: request, context: context)
     }
 
     func delete(request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.caller(in: [.editor, .admin])
         let id = try context.parameters.require("id")
-        guard try await bank.delete(ids: [id]) == [id] else { throw APIError.notFound("no knowledge entry \(id)") }
+        guard try await bank.delete(ids: [id], rights: caller.rights) == [id] else { throw Self.notFound(id) }
         await record(change: "deleted", id: id, title: nil, caller: caller, context: context)
         return Response(status: .noContent)
     }
 
-    private func write(_ input: DocumentInput, caller: AuthenticatedUser, context: AppRequestContext) async throws -> WriteResponse {
-        let outcome = try await bank.upsert([input])[0]
-        guard let record = try await bank.store.document(id: outcome.documentID) else { throw APIError.notFound("the entry vanished") }
+    /// The same answer for an entry that does not exist and one the caller may not see.
+    static func notFound(_ id: String) -> APIError { APIError.notFound("no knowledge entry \(id) that you may see") }
+
+    /// JSON bodies may be this large: the text limit, room for JSON escapes, and the other fields.
+    private var jsonLimit: Int { bank.configuration.maximumDocumentBytes * 2 + (1 << 20) }
+
+    /// A body above the inline limit goes to a job (after the checks a write makes at once); `nil` for a small one.
+    private func backgroundIfLarge(_ input: DocumentInput, caller: AuthenticatedUser, context: AppRequestContext) async throws
+        -> EditedResponse<JobAccepted>?
+    {
+        if let problem = bank.check(input) { throw ErrorMiddleware<AppRequestContext>.map(problem) }
+        guard input.body.utf8.count > inlineBytes else { return nil }
+        let manifest = KnowledgeJobs.Manifest(
+            kind: .document, createdBy: caller.user.id,
+            document: .init(
+                id: input.id, source: input.source, externalId: input.externalID, title: input.title, body: input.body, kind: input.kind.rawValue,
+                metadata: input.metadata, access: input.access?.principals))
+        let job = try await jobs.submit(manifest, source: input.source, format: "document")
+        await audit.record("knowledge.job", actor: caller.user.id, target: "job:\(job.id)", context: context, detail: ["title": input.title])
+        var headers = HTTPFields()
+        headers[.location] = "/api/knowledge/import/\(job.id)"
+        return EditedResponse(
+            status: .accepted, headers: headers,
+            response: JobAccepted(
+                job: job.id, status: job.status,
+                message: "the document has \(input.body.utf8.count) bytes, more than the \(inlineBytes) written at once: it is written in the background; "
+                    + "GET /api/knowledge/import/\(job.id) shows the progress"))
+    }
+
+    /// Bodies above this are written watching the connection: a client that leaves cancels the write.
+    static let watchedBytes = 16 << 10
+
+    private func write(_ input: DocumentInput, caller: AuthenticatedUser, request: Request, context: AppRequestContext) async throws -> WriteResponse {
+        let bank = bank
+        let rights = caller.rights
+        let outcome =
+            input.body.utf8.count > Self.watchedBytes
+            ? try await request.cancellingWhenClientLeaves { try await bank.upsert([input], rights: rights)[0] }
+            : try await bank.upsert([input], rights: rights)[0]
+        if outcome.change == .refused {
+            if input.id != nil && input.externalID == nil { throw Self.notFound(input.id!) }
+            throw APIError(
+                .conflict, code: "external_id_taken",
+                "source '\(input.source)' with external_id '\(input.externalID ?? "")' names a document you may not change; choose another external_id",
+                field: "external_id")
+        }
+        guard let record = try await bank.document(id: outcome.documentID, rights: .everything) else { throw Self.notFound(outcome.documentID) }
         if outcome.change != .unchanged {
             await self.record(change: outcome.change.rawValue, id: record.id, title: record.title, caller: caller, context: context)
+        }
+        if let before = outcome.previousAccess, let after = outcome.access, before != after {
+            struct AccessChange: Encodable, Sendable {
+                var before: [String]
+                var after: [String]
+            }
+            await audit.record(
+                outcome.widensAccess ? "knowledge.access_widened" : "knowledge.access_changed", actor: caller.user.id, target: "document:\(record.id)",
+                context: context, detail: AccessChange(before: before.principals, after: after.principals))
         }
         return WriteResponse(
             document: DocumentView(record, withBody: true), change: outcome.change.rawValue, passages: outcome.chunks, embedded: outcome.embedded)
@@ -262,6 +324,6 @@ struct KnowledgeController {
         }
         return DocumentInput(
             id: id, source: body.source ?? "manual", externalID: body.externalId, title: body.title, body: body.body, kind: body.kind ?? .text,
-            metadata: metadata, access: AccessList(principals: body.access ?? []))
+            metadata: metadata, access: body.access.map { AccessList(principals: $0) })
     }
 }

@@ -51,19 +51,22 @@ enum MailFormat {
 }
 
 /// Puts e-mail into the durable outbox and hands it to the transport; what fails stays queued and is retried
-/// with growing pauses, by this replica or any other.
+/// with growing pauses, by this replica or any other. Bodies are sealed in the outbox (they carry one-time links:
+/// a confirmation, a password reset, an invitation), so reading the database does not hand out those links.
 final class Mailer: Sendable {
     let outbox: any OutboxStore
     let transport: any MailTransport
+    let sealer: DataSealer
     let logger: Logger
     /// The pause after the first failure; it doubles per attempt up to six hours.
     let retryBase: TimeInterval
     /// How long a claimed message is left to one sender before another may try it.
     static let lease: TimeInterval = 300
 
-    init(outbox: any OutboxStore, transport: any MailTransport, retryBase: TimeInterval, logger: Logger) {
+    init(outbox: any OutboxStore, transport: any MailTransport, sealer: DataSealer, retryBase: TimeInterval, logger: Logger) {
         self.outbox = outbox
         self.transport = transport
+        self.sealer = sealer
         self.retryBase = retryBase
         self.logger = logger
     }
@@ -71,8 +74,23 @@ final class Mailer: Sendable {
     /// Queues a message (durably, before returning) and starts delivering it in the background.
     func send(kind: String, to recipient: String, subject: String, body: String) async throws {
         let now = Date()
-        _ = try await outbox.enqueueMail(OutboxMessage(kind: kind, recipient: recipient, subject: subject, body: body, createdAt: now, nextAttemptAt: now))
+        let sealed = Self.sealedPrefix + Data(try sealer.seal(body)).base64EncodedString()
+        _ = try await outbox.enqueueMail(OutboxMessage(kind: kind, recipient: recipient, subject: subject, body: sealed, createdAt: now, nextAttemptAt: now))
         Task { await self.deliverDue() }
+    }
+
+    /// What a sealed body in the outbox starts with (bodies queued before sealing are plain text).
+    static let sealedPrefix = "sealed:v1:"
+
+    /// The message as the transport must send it: its body opened.
+    func opened(_ message: OutboxMessage) throws -> OutboxMessage {
+        guard message.body.hasPrefix(Self.sealedPrefix) else { return message }
+        guard let bytes = Data(base64Encoded: String(message.body.dropFirst(Self.sealedPrefix.count))) else {
+            throw DataSealer.Failure(description: "a sealed mail body is not base64")
+        }
+        var opened = message
+        opened.body = try sealer.open([UInt8](bytes))
+        return opened
     }
 
     /// Delivers every message that is due; returns how many were sent.
@@ -87,7 +105,7 @@ final class Mailer: Sendable {
                 for message in batch {
                     guard let id = message.id else { continue }
                     do {
-                        try await transport.deliver(message)
+                        try await transport.deliver(try opened(message))
                         try await outbox.markMailSent(id: id, at: Date())
                         sent += 1
                     } catch {

@@ -34,6 +34,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(.serviceUnavailable, code: "store_unavailable", "the database is unavailable; try again shortly")
         } catch let error as DecodingError {
             throw APIError.badRequest("the JSON body does not match: \(Self.describe(error))")
+        } catch is CancellationError {
+            // The client went away (or the server is stopping): nobody reads this answer; no error worth logging.
+            context.logger.info("\(request.method) \(request.uri.path) cancelled: the client left or the server is stopping")
+            throw APIError(HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request"), code: "cancelled", "the request was cancelled")
         } catch {
             context.logger.error("unhandled error on \(request.method) \(request.uri.path): \(error)")
             throw APIError(.internalServerError, code: "internal", "the server failed; the error is logged with request id \(context.id)")
@@ -42,6 +46,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func map(_ error: KnowledgeBankError) -> APIError {
         if error.isSameKind(as: .invalidInput("")) { return APIError(.badRequest, code: "invalid_request", error.message, field: error.field) }
+        if error.isSameKind(as: .tooLarge("")) { return APIError(.contentTooLarge, code: "document_too_large", error.message, field: error.field) }
         if error.isSameKind(as: .notFound("")) { return APIError.notFound(error.message) }
         if error.isSameKind(as: .modelMismatch("")) { return APIError(.conflict, code: "model_mismatch", error.message) }
         if error.isSameKind(as: .embeddingFailed("")) { return APIError(.serviceUnavailable, code: "embedder_unavailable", error.message) }

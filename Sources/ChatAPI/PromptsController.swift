@@ -42,16 +42,18 @@ struct PromptsController {
         var kinds: [KindView]
     }
 
-    struct CreateRequest: Decodable {
+    struct CreateRequest: JSONRequestBody {
         var name: String
         var template: String
         var activate: Bool?
+        enum CodingKeys: String, CodingKey, CaseIterable { case name, template, activate }
     }
 
-    struct UpdateRequest: Decodable {
+    struct UpdateRequest: JSONRequestBody {
         /// A new template becomes a new version of this prompt's name.
         var template: String?
         var activate: Bool?
+        enum CodingKeys: String, CodingKey, CaseIterable { case template, activate }
     }
 
     struct Change: Encodable, Sendable {
@@ -78,7 +80,7 @@ struct PromptsController {
 
     func list(request: Request, context: AppRequestContext) async throws -> PromptList {
         _ = try context.caller(in: [.admin])
-        let name = request.uri.queryParameters.get("name").flatMap { $0.isEmpty ? nil : $0 }
+        let name = request.uri.formParameters.get("name").flatMap { $0.isEmpty ? nil : $0 }
         let kinds = PromptTemplate.kinds.sorted { $0.key < $1.key }.map {
             KindView(name: $0.key, purpose: $0.value.purpose, required: $0.value.required.sorted(), optional: $0.value.optional.sorted())
         }

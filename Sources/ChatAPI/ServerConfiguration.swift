@@ -1,6 +1,6 @@
 public import Foundation
 public import Storage
-import Retrieval
+public import Retrieval
 
 /// How `omnifin serve` runs, from the environment (`OMNIFIN_*`) with command-line overrides.
 public struct ServerConfiguration: Sendable {
@@ -59,8 +59,20 @@ public struct ServerConfiguration: Sendable {
     var redis: RedisClient.Configuration?
     /// What every Redis key starts with (tests give each run its own).
     var redisKeyPrefix = "omnifin:"
-    /// Which speech tools voice chat uses (`OMNIFIN_STT`, `OMNIFIN_TTS`: built-in or an OpenAI-compatible API).
+    /// Which speech tools voice chat uses (`OMNIFIN_STT`, `OMNIFIN_TTS`: built-in, an OpenAI-compatible API, or none).
     public var speech = SpeechConfiguration()
+    /// Who may sign up (`OMNIFIN_SIGNUP`); `nil`: not set, so `invite`, except that `omnifin serve --demo` is `open`.
+    public var signup: SignupPolicy?
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client (`OMNIFIN_TRUSTED_PROXIES`, CIDRs,
+    /// comma-separated); no one's by default.
+    public var trustedProxies: [IPNetwork] = []
+    /// The bearer token `/metrics` asks for (`OMNIFIN_METRICS_TOKEN`); without one it answers only this machine.
+    public var metricsToken: String?
+    /// The largest document body in UTF-8 bytes (`OMNIFIN_MAX_DOCUMENT_BYTES`, default 2 MB).
+    public var maximumDocumentBytes = KnowledgeBank.Configuration.defaultMaximumDocumentBytes
+    /// Document bodies up to this many bytes are written while the request waits; larger ones by a background job
+    /// (`OMNIFIN_INLINE_DOCUMENT_BYTES`, default 64 KB).
+    public var inlineDocumentBytes = 64 << 10
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databaseURL: String = DatabaseLocation.defaultURL, snapshotPath: String = "var/index.hnsw",
@@ -150,6 +162,30 @@ public struct ServerConfiguration: Sendable {
             configuration.followInterval = .milliseconds(Int(seconds * 1000))
         }
         if let url = value("OMNIFIN_REDIS_URL") { configuration.redis = try RedisClient.Configuration(url: url) }
+        if let raw = value("OMNIFIN_SIGNUP") { configuration.signup = try SignupPolicy.parse(raw) }
+        if let raw = value("OMNIFIN_TRUSTED_PROXIES") {
+            configuration.trustedProxies = try raw.split(separator: ",").map { entry in
+                do {
+                    return try IPNetwork(String(entry))
+                } catch let error as Invalid {
+                    throw Invalid(description: "OMNIFIN_TRUSTED_PROXIES: \(error.description)")
+                }
+            }
+        }
+        if let token = value("OMNIFIN_METRICS_TOKEN") {
+            guard token.count >= 16 else { throw Invalid(description: "OMNIFIN_METRICS_TOKEN must have at least 16 characters") }
+            configuration.metricsToken = token
+        }
+        for (name, keyPath, range) in [
+            ("OMNIFIN_MAX_DOCUMENT_BYTES", \ServerConfiguration.maximumDocumentBytes, 1_024...(64 << 20)),
+            ("OMNIFIN_INLINE_DOCUMENT_BYTES", \ServerConfiguration.inlineDocumentBytes, 1_024...(64 << 20)),
+        ] {
+            guard let raw = value(name) else { continue }
+            guard let number = Int(raw), range.contains(number) else {
+                throw Invalid(description: "\(name) '\(raw)' is not a number of bytes from \(range.lowerBound) to \(range.upperBound)")
+            }
+            configuration[keyPath: keyPath] = number
+        }
         configuration.publicURL =
             value("OMNIFIN_PUBLIC_URL") ?? "\(configuration.tlsCertificatePath == nil ? "http" : "https")://\(configuration.host):\(configuration.port)"
         return configuration

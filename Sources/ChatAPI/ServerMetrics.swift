@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdAuth
 import NIOCore
 import Metrics
 public import Prometheus
@@ -88,9 +89,20 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension ServerMetrics {
-    func addRoute(to router: Router<AppRequestContext>, bank: KnowledgeBank, snapshots: SnapshotHealth) {
-        router.get("metrics") { _, _ in
-            Response(
+    /// `GET /metrics`: with `token` (`OMNIFIN_METRICS_TOKEN`) only for `Authorization: Bearer TOKEN`, without one only
+    /// for clients on this machine (a Prometheus on the same host, or behind the same trusted proxy as a local one).
+    func addRoute(to router: Router<AppRequestContext>, bank: KnowledgeBank, snapshots: SnapshotHealth, token: String?) {
+        router.get("metrics") { request, context in
+            if let token {
+                guard let sent = request.headers.bearer?.token, CSRFMiddleware.constantTimeEqual(Secrets.hash(sent), Secrets.hash(token)) else {
+                    throw APIError(.unauthorized, code: "unauthorized", "/metrics needs Authorization: Bearer with OMNIFIN_METRICS_TOKEN")
+                }
+            } else if !ClientAddress.isTrusted(context.clientAddress, IPNetwork.loopback) {
+                throw APIError(
+                    .forbidden, code: "metrics_local_only",
+                    "/metrics answers only this machine; set OMNIFIN_METRICS_TOKEN to scrape it from elsewhere with Authorization: Bearer")
+            }
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: self.exposition(bank: bank, snapshots: snapshots))))
         }

@@ -215,12 +215,14 @@ struct AccountsWithSessionCache: AccountStore {
     }
     func insertToken(_ token: AuthTokenRecord) async throws { try await base.insertToken(token) }
     func token(hash: String) async throws -> AuthTokenRecord? { try await base.token(hash: hash) }
-    func revokeToken(hash: String, at: Date) async throws {
-        try await base.revokeToken(hash: hash, at: at)
+    @discardableResult
+    func revokeToken(hash: String, at: Date) async throws -> Bool {
+        let revoked = try await base.revokeToken(hash: hash, at: at)
         await sessions.forget(tokenHash: hash)
+        return revoked
     }
-    func revokeSessions(userID: String, keeping: String?, at: Date) async throws {
-        try await base.revokeSessions(userID: userID, keeping: keeping, at: at)
-        await sessions.forget(userID: userID)
+    func revokeTokens(userID: String, purpose: AuthTokenRecord.Purpose, keeping: String?, at: Date) async throws {
+        try await base.revokeTokens(userID: userID, purpose: purpose, keeping: keeping, at: at)
+        if purpose == .session { await sessions.forget(userID: userID) }
     }
 }

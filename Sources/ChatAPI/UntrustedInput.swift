@@ -17,7 +17,7 @@ package enum UntrustedInput {
     @discardableResult
     package static func requestBody(_ data: Data) -> Int {
         let decoder = AppRequestContext.makeRequestDecoder()
-        func accepts<T: Decodable>(_ type: T.Type) -> Int {
+        func accepts<T: JSONRequestBody>(_ type: T.Type) -> Int {
             do throws(APIError) {
                 _ = try Request.decodeJSONBody(data, as: type, decoder: decoder)
                 return 1
@@ -27,8 +27,10 @@ package enum UntrustedInput {
                 return 0
             }
         }
-        return accepts(AuthController.RegisterRequest.self) + accepts(AuthController.LoginRequest.self)
-            + accepts(AuthController.ProfileUpdate.self) + accepts(AuthController.ResendRequest.self)
+        return accepts(RegistrationController.RegisterRequest.self) + accepts(AuthController.LoginRequest.self)
+            + accepts(AuthController.ProfileUpdate.self) + accepts(RegistrationController.ResendRequest.self)
+            + accepts(RegistrationController.VerifyRequest.self) + accepts(RegistrationController.SetupRequest.self)
+            + accepts(PasswordResetController.ResetRequest.self) + accepts(PasswordResetController.ConfirmRequest.self)
             + accepts(ChatController.MessageRequest.self) + accepts(ChatController.FeedbackRequest.self)
             + accepts(KnowledgeController.DocumentBody.self) + accepts(AdminUsersController.CreateRequest.self)
             + accepts(AdminUsersController.UpdateRequest.self) + accepts(PromptsController.CreateRequest.self)

@@ -23,7 +23,7 @@ struct WebAssets: Sendable {
 
     /// The pages a browser may open by address; everything else lives under `/assets/`.
     static let pages: [(route: String, file: String)] = [
-        ("/", "index.html"), ("/verify", "index.html"), ("/admin", "admin.html"), ("/manifest.webmanifest", "manifest.webmanifest"),
+        ("/", "index.html"), ("/verify", "index.html"), ("/reset-password", "index.html"), ("/setup", "index.html"), ("/admin", "admin.html"), ("/manifest.webmanifest", "manifest.webmanifest"),
         ("/sw.js", "sw.js"),
     ]
 

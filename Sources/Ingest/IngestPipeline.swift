@@ -46,7 +46,12 @@ public struct IngestPipeline: Sendable {
         public var prune = false
         public var batchSize = 64
         public var createdBy: String?
-        public var access: AccessList = .everyone
+        /// Who may see the documents; `nil` keeps the stored list of documents that exist (new ones are open to every
+        /// signed-in user), so a re-import never widens what an editor narrowed.
+        public var access: AccessList?
+        /// Whose import this is: documents the writer may not see are neither changed nor deleted, and are reported as
+        /// skipped (``AccessRights/everything`` for the operator's command line).
+        public var rights: AccessRights = .everything
 
         public init(source: String? = nil, format: IngestFormat? = nil, prune: Bool = false) {
             self.source = source
@@ -155,9 +160,15 @@ public struct IngestPipeline: Sendable {
             byKey[record.key] = record
         }
         let source = options.source ?? result.records.first?.system ?? "import"
-        let documents = order.map { key -> DocumentInput in
+        // A record the knowledge bank would refuse (above the size limit, say) is reported and skipped, not the batch.
+        var rejected: [IngestSummary.Problem] = []
+        let documents = order.compactMap { key -> DocumentInput? in
             var document = byKey[key]!.document(source: source)
             document.access = options.access
+            if let problem = bank.check(document) {
+                rejected.append(.init(file: byKey[key]!.system, line: nil, message: "record \(key): \(problem.message)"))
+                return nil
+            }
             return document
         }
 
@@ -181,8 +192,8 @@ public struct IngestPipeline: Sendable {
         job.total = documents.count
         var summary = IngestSummary(job: job.id, source: source)
         summary.read = result.records.count
-        summary.skipped = result.issues.count
-        summary.errors = result.issues.map { .init(file: $0.file, line: $0.line, message: $0.reason) }
+        summary.skipped = result.issues.count + rejected.count
+        summary.errors = result.issues.map { .init(file: $0.file, line: $0.line, message: $0.reason) } + rejected
         let resumeAt = min(Int(job.checkpoint ?? "") ?? 0, documents.count)
         summary.resumedFrom = resumeAt
         job.failed = summary.skipped
@@ -192,21 +203,28 @@ public struct IngestPipeline: Sendable {
             var position = resumeAt
             while position < documents.count {
                 let end = min(documents.count, position + max(1, options.batchSize))
-                for outcome in try await bank.upsert(Array(documents[position..<end])) {
+                let batch = Array(documents[position..<end])
+                for (document, outcome) in zip(batch, try await bank.upsert(batch, rights: options.rights)) {
                     switch outcome.change {
                     case .created: summary.created += 1
                     case .updated, .metadataUpdated: summary.updated += 1
                     case .unchanged: summary.unchanged += 1
+                    case .refused:
+                        summary.skipped += 1
+                        summary.errors.append(
+                            .init(file: source, line: nil, message: "record \(document.externalID ?? document.title): a document with this identity exists that you may not change"))
                     }
                 }
                 position = end
                 job.processed = position
+                job.failed = summary.skipped
+                job.errors = String(decoding: (try? JSONEncoder().encode(summary.errors)) ?? Data("[]".utf8), as: UTF8.self)
                 job.checkpoint = String(position)
                 job.updatedAt = Date()
                 try await jobs.updateIngestJob(job)
                 progress(Progress(done: position, total: documents.count, elapsed: (ContinuousClock.now - started).inSeconds))
             }
-            if options.prune { summary.deleted = try await prune(source: source, keep: Set(order)) }
+            if options.prune { summary.deleted = try await prune(source: source, keep: Set(order), rights: options.rights) }
             job.status = "completed"
         } catch {
             job.status = "failed"
@@ -220,20 +238,18 @@ public struct IngestPipeline: Sendable {
         return summary
     }
 
-    /// Deletes the documents of `source` whose external id is not in `keep`.
-    func prune(source: String, keep: Set<String>) async throws -> Int {
+    /// Deletes the documents of `source` that `rights` may see whose external id is not in `keep`.
+    func prune(source: String, keep: Set<String>, rights: AccessRights) async throws -> Int {
         var stale: [String] = []
         var cursor: String?
-        while true {
-            let page = try await bank.store.documents(after: cursor, limit: 500, source: source)
-            guard let last = page.last else { break }
-            stale += page.filter { !keep.contains($0.externalID ?? "") }.map(\.id)
-            cursor = last.id
-            if page.count < 500 { break }
-        }
+        repeat {
+            let page = try await bank.documents(after: cursor, limit: 500, source: source, rights: rights)
+            stale += page.documents.filter { !keep.contains($0.externalID ?? "") }.map(\.id)
+            cursor = page.next
+        } while cursor != nil
         var deleted = 0
         for start in stride(from: 0, to: stale.count, by: 256) {
-            deleted += try await bank.delete(ids: Array(stale[start..<min(stale.count, start + 256)])).count
+            deleted += try await bank.delete(ids: Array(stale[start..<min(stale.count, start + 256)]), rights: rights).count
         }
         return deleted
     }

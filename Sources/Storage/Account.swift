@@ -35,21 +35,37 @@ public struct UserRecord: Sendable, Equatable {
 
 /// An opaque token as stored: only the SHA-256 of the secret the client holds.
 public struct AuthTokenRecord: Sendable, Equatable {
-    public enum Purpose: String, Sendable { case session, verification }
+    public enum Purpose: String, Sendable {
+        /// A signed-in session (web page or API client).
+        case session
+        /// The link of a registration's confirmation e-mail; it carries the password chosen with that registration.
+        case verification
+        /// A single-use link that sets a new password (and confirms the address, since it reached the mailbox).
+        case passwordReset = "password_reset"
+        /// An administrator's invitation: the link lets the invitee choose a password.
+        case invitation
+    }
 
     public var tokenHash: String
     public var userID: String
     public var purpose: Purpose
     public var csrfHash: String?
+    /// Verification tokens only: the bcrypt hash of the password chosen with the registration that sent the link. It
+    /// becomes the account's password when (and only when) this link is opened.
+    public var pendingPasswordHash: String?
     public var createdAt: Date
     public var expiresAt: Date
     public var revokedAt: Date?
 
-    public init(tokenHash: String, userID: String, purpose: Purpose, csrfHash: String? = nil, createdAt: Date, expiresAt: Date, revokedAt: Date? = nil) {
+    public init(
+        tokenHash: String, userID: String, purpose: Purpose, csrfHash: String? = nil, pendingPasswordHash: String? = nil, createdAt: Date, expiresAt: Date,
+        revokedAt: Date? = nil
+    ) {
         self.tokenHash = tokenHash
         self.userID = userID
         self.purpose = purpose
         self.csrfHash = csrfHash
+        self.pendingPasswordHash = pendingPasswordHash
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
@@ -74,7 +90,18 @@ public protocol AccountStore: Sendable {
 
     func insertToken(_ token: AuthTokenRecord) async throws
     func token(hash: String) async throws -> AuthTokenRecord?
-    func revokeToken(hash: String, at: Date) async throws
-    /// Revokes every session of a user except `keeping` (a password change keeps the current session).
-    func revokeSessions(userID: String, keeping: String?, at: Date) async throws
+    /// Revokes one token.
+    /// - Returns: whether this call revoked it (false when it was unknown or already revoked), so a single-use link
+    ///   is used once even when two requests race.
+    @discardableResult
+    func revokeToken(hash: String, at: Date) async throws -> Bool
+    /// Revokes every token of `purpose` of a user except `keeping` (a password change keeps the current session).
+    func revokeTokens(userID: String, purpose: AuthTokenRecord.Purpose, keeping: String?, at: Date) async throws
+}
+
+extension AccountStore {
+    /// Revokes every session of a user except `keeping`.
+    public func revokeSessions(userID: String, keeping: String?, at: Date) async throws {
+        try await revokeTokens(userID: userID, purpose: .session, keeping: keeping, at: at)
+    }
 }

@@ -86,9 +86,9 @@ extension PostgresStore: AccountStore {
         do {
             try await query(
                 """
-                INSERT INTO auth_tokens (token_hash, user_id, purpose, csrf_hash, created_at, expires_at, revoked_at)
-                VALUES (\(token.tokenHash), \(token.userID), \(token.purpose.rawValue), \(token.csrfHash), \(token.createdAt),
-                        \(token.expiresAt), \(token.revokedAt))
+                INSERT INTO auth_tokens (token_hash, user_id, purpose, csrf_hash, pending_password_hash, created_at, expires_at, revoked_at)
+                VALUES (\(token.tokenHash), \(token.userID), \(token.purpose.rawValue), \(token.csrfHash), \(token.pendingPasswordHash),
+                        \(token.createdAt), \(token.expiresAt), \(token.revokedAt))
                 """)
         } catch {
             throw PostgresStore.storeError(error)
@@ -98,10 +98,14 @@ extension PostgresStore: AccountStore {
     public func token(hash: String) async throws -> AuthTokenRecord? {
         do {
             let rows = try await query(
-                "SELECT token_hash, user_id, purpose, csrf_hash, created_at, expires_at, revoked_at FROM auth_tokens WHERE token_hash = \(hash)")
-            for try await c in rows.decode((String, String, String, String?, Date, Date, Date?).self) {
+                """
+                SELECT token_hash, user_id, purpose, csrf_hash, pending_password_hash, created_at, expires_at, revoked_at
+                FROM auth_tokens WHERE token_hash = \(hash)
+                """)
+            for try await c in rows.decode((String, String, String, String?, String?, Date, Date, Date?).self) {
                 guard let purpose = AuthTokenRecord.Purpose(rawValue: c.2) else { throw StoreError.corruptRow("token with unknown purpose '\(c.2)'") }
-                return AuthTokenRecord(tokenHash: c.0, userID: c.1, purpose: purpose, csrfHash: c.3, createdAt: c.4, expiresAt: c.5, revokedAt: c.6)
+                return AuthTokenRecord(
+                    tokenHash: c.0, userID: c.1, purpose: purpose, csrfHash: c.3, pendingPasswordHash: c.4, createdAt: c.5, expiresAt: c.6, revokedAt: c.7)
             }
             return nil
         } catch {
@@ -109,21 +113,24 @@ extension PostgresStore: AccountStore {
         }
     }
 
-    public func revokeToken(hash: String, at: Date) async throws {
+    @discardableResult
+    public func revokeToken(hash: String, at: Date) async throws -> Bool {
         do {
-            try await query(
-                "UPDATE auth_tokens SET revoked_at = \(at) WHERE token_hash = \(hash) AND revoked_at IS NULL")
+            let rows = try await query(
+                "UPDATE auth_tokens SET revoked_at = \(at) WHERE token_hash = \(hash) AND revoked_at IS NULL RETURNING token_hash")
+            for try await _ in rows.decode(String.self) { return true }
+            return false
         } catch {
             throw PostgresStore.storeError(error)
         }
     }
 
-    public func revokeSessions(userID: String, keeping: String?, at: Date) async throws {
+    public func revokeTokens(userID: String, purpose: AuthTokenRecord.Purpose, keeping: String?, at: Date) async throws {
         do {
             try await query(
                 """
                 UPDATE auth_tokens SET revoked_at = \(at)
-                WHERE user_id = \(userID) AND purpose = 'session' AND revoked_at IS NULL AND token_hash <> \(keeping ?? "")
+                WHERE user_id = \(userID) AND purpose = \(purpose.rawValue) AND revoked_at IS NULL AND token_hash <> \(keeping ?? "")
                 """)
         } catch {
             throw PostgresStore.storeError(error)

@@ -322,26 +322,27 @@ extension PostgresStore: ConversationStore {
 }
 
 extension PostgresStore: IngestJobStore {
-    private typealias JobColumns = (String, String, String, String, String, Int?, Int, Int, String, String?, String?, Date, Date)
+    private typealias JobColumns = (String, String, String, String, String, Int?, Int, Int, String, String?, String?, String?, Date, Date)
     private static func job(_ c: JobColumns) -> IngestJobRecord {
         IngestJobRecord(
             id: c.0, source: c.1, format: c.2, input: c.3, status: c.4, total: c.5, processed: c.6, failed: c.7, errors: c.8, checkpoint: c.9,
-            createdBy: c.10, createdAt: c.11, updatedAt: c.12)
+            result: c.10, createdBy: c.11, createdAt: c.12, updatedAt: c.13)
     }
 
     public func createIngestJob(_ job: IngestJobRecord) async throws {
         try await execute(
             """
-            INSERT INTO ingest_jobs (id, source, format, input, status, total, processed, failed, errors, checkpoint, created_by, created_at, updated_at)
+            INSERT INTO ingest_jobs (id, source, format, input, status, total, processed, failed, errors, checkpoint, result, created_by, created_at,
+                                     updated_at)
             VALUES (\(job.id), \(job.source), \(job.format), \(job.input), \(job.status), \(job.total), \(job.processed), \(job.failed),
-                    \(job.errors), \(job.checkpoint), \(job.createdBy), \(job.createdAt), \(job.updatedAt))
+                    \(job.errors), \(job.checkpoint), \(job.result), \(job.createdBy), \(job.createdAt), \(job.updatedAt))
             """)
     }
 
     public func ingestJob(id: String) async throws -> IngestJobRecord? {
         try await rows(
             """
-            SELECT id, source, format, input, status, total, processed, failed, errors, checkpoint, created_by, created_at, updated_at
+            SELECT id, source, format, input, status, total, processed, failed, errors, checkpoint, result, created_by, created_at, updated_at
             FROM ingest_jobs WHERE id = \(id)
             """
         ) { PostgresStore.job(try $0.decode(JobColumns.self)) }.first
@@ -351,7 +352,7 @@ extension PostgresStore: IngestJobStore {
         try await execute(
             """
             UPDATE ingest_jobs SET source = \(job.source), format = \(job.format), input = \(job.input), status = \(job.status), total = \(job.total),
-              processed = \(job.processed), failed = \(job.failed), errors = \(job.errors), checkpoint = \(job.checkpoint),
+              processed = \(job.processed), failed = \(job.failed), errors = \(job.errors), checkpoint = \(job.checkpoint), result = \(job.result),
               created_by = \(job.createdBy), updated_at = \(job.updatedAt)
             WHERE id = \(job.id)
             """)
@@ -360,9 +361,18 @@ extension PostgresStore: IngestJobStore {
     public func unfinishedIngestJob(source: String, input: String) async throws -> IngestJobRecord? {
         try await rows(
             """
-            SELECT id, source, format, input, status, total, processed, failed, errors, checkpoint, created_by, created_at, updated_at
+            SELECT id, source, format, input, status, total, processed, failed, errors, checkpoint, result, created_by, created_at, updated_at
             FROM ingest_jobs WHERE source = \(source) AND input = \(input) AND status <> 'completed' ORDER BY created_at DESC LIMIT 1
             """
         ) { PostgresStore.job(try $0.decode(JobColumns.self)) }.first
+    }
+
+    public func ingestJobs(statuses: [String], limit: Int) async throws -> [IngestJobRecord] {
+        try await rows(
+            """
+            SELECT id, source, format, input, status, total, processed, failed, errors, checkpoint, result, created_by, created_at, updated_at
+            FROM ingest_jobs WHERE status = ANY(\(statuses)) ORDER BY created_at LIMIT \(limit)
+            """
+        ) { PostgresStore.job(try $0.decode(JobColumns.self)) }
     }
 }

@@ -58,6 +58,7 @@ struct SQLiteTokenRow: Codable, FetchableRecord, PersistableRecord {
         case tokenHash = "token_hash"
         case userID = "user_id"
         case csrfHash = "csrf_hash"
+        case pendingPasswordHash = "pending_password_hash"
         case createdAt = "created_at"
         case expiresAt = "expires_at"
         case revokedAt = "revoked_at"
@@ -67,6 +68,7 @@ struct SQLiteTokenRow: Codable, FetchableRecord, PersistableRecord {
     var userID: String
     var purpose: String
     var csrfHash: String?
+    var pendingPasswordHash: String?
     var createdAt: Date
     var expiresAt: Date
     var revokedAt: Date?
@@ -76,6 +78,7 @@ struct SQLiteTokenRow: Codable, FetchableRecord, PersistableRecord {
         userID = token.userID
         purpose = token.purpose.rawValue
         csrfHash = token.csrfHash
+        pendingPasswordHash = token.pendingPasswordHash
         createdAt = token.createdAt
         expiresAt = token.expiresAt
         revokedAt = token.revokedAt
@@ -84,8 +87,8 @@ struct SQLiteTokenRow: Codable, FetchableRecord, PersistableRecord {
     func record() throws(StoreError) -> AuthTokenRecord {
         guard let purpose = AuthTokenRecord.Purpose(rawValue: purpose) else { throw .corruptRow("token with unknown purpose '\(purpose)'") }
         return AuthTokenRecord(
-            tokenHash: tokenHash, userID: userID, purpose: purpose, csrfHash: csrfHash, createdAt: createdAt, expiresAt: expiresAt,
-            revokedAt: revokedAt)
+            tokenHash: tokenHash, userID: userID, purpose: purpose, csrfHash: csrfHash, pendingPasswordHash: pendingPasswordHash, createdAt: createdAt,
+            expiresAt: expiresAt, revokedAt: revokedAt)
     }
 }
 
@@ -126,20 +129,22 @@ extension SQLiteStore: AccountStore {
         try await read { db in try SQLiteTokenRow.fetchOne(db, key: hash)?.record() }
     }
 
-    public func revokeToken(hash: String, at: Date) async throws {
+    @discardableResult
+    public func revokeToken(hash: String, at: Date) async throws -> Bool {
         try await writeTransaction { db in
             try db.execute(sql: "UPDATE auth_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL", arguments: [at, hash])
+            return db.changesCount > 0
         }
     }
 
-    public func revokeSessions(userID: String, keeping: String?, at: Date) async throws {
+    public func revokeTokens(userID: String, purpose: AuthTokenRecord.Purpose, keeping: String?, at: Date) async throws {
         try await writeTransaction { db in
             try db.execute(
                 sql: """
                     UPDATE auth_tokens SET revoked_at = ?
-                    WHERE user_id = ? AND purpose = 'session' AND revoked_at IS NULL AND token_hash <> ?
+                    WHERE user_id = ? AND purpose = ? AND revoked_at IS NULL AND token_hash <> ?
                     """,
-                arguments: [at, userID, keeping ?? ""])
+                arguments: [at, userID, purpose.rawValue, keeping ?? ""])
         }
     }
 }

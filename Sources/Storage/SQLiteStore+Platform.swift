@@ -290,13 +290,13 @@ extension SQLiteStore: IngestJobStore {
     private static func job(_ row: Row) -> IngestJobRecord {
         IngestJobRecord(
             id: row["id"], source: row["source"], format: row["format"], input: row["input"], status: row["status"], total: row["total"],
-            processed: row["processed"], failed: row["failed"], errors: row["errors"], checkpoint: row["checkpoint"], createdBy: row["created_by"],
-            createdAt: row["created_at"], updatedAt: row["updated_at"])
+            processed: row["processed"], failed: row["failed"], errors: row["errors"], checkpoint: row["checkpoint"], result: row["result"],
+            createdBy: row["created_by"], createdAt: row["created_at"], updatedAt: row["updated_at"])
     }
 
     private static func arguments(_ job: IngestJobRecord) -> StatementArguments {
         [
-            job.source, job.format, job.input, job.status, job.total, job.processed, job.failed, job.errors, job.checkpoint, job.createdBy,
+            job.source, job.format, job.input, job.status, job.total, job.processed, job.failed, job.errors, job.checkpoint, job.result, job.createdBy,
             job.createdAt, job.updatedAt, job.id,
         ]
     }
@@ -305,9 +305,9 @@ extension SQLiteStore: IngestJobStore {
         try await writeTransaction { db in
             try db.execute(
                 sql: """
-                    INSERT INTO ingest_jobs (source, format, input, status, total, processed, failed, errors, checkpoint, created_by, created_at,
-                                             updated_at, id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO ingest_jobs (source, format, input, status, total, processed, failed, errors, checkpoint, result, created_by,
+                                             created_at, updated_at, id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: SQLiteStore.arguments(job))
         }
     }
@@ -321,7 +321,7 @@ extension SQLiteStore: IngestJobStore {
             try db.execute(
                 sql: """
                     UPDATE ingest_jobs SET source = ?, format = ?, input = ?, status = ?, total = ?, processed = ?, failed = ?, errors = ?,
-                      checkpoint = ?, created_by = ?, created_at = ?, updated_at = ?
+                      checkpoint = ?, result = ?, created_by = ?, created_at = ?, updated_at = ?
                     WHERE id = ?
                     """, arguments: SQLiteStore.arguments(job))
         }
@@ -332,6 +332,17 @@ extension SQLiteStore: IngestJobStore {
             try Row.fetchOne(
                 db, sql: "SELECT * FROM ingest_jobs WHERE source = ? AND input = ? AND status <> 'completed' ORDER BY created_at DESC LIMIT 1",
                 arguments: [source, input]
+            ).map(SQLiteStore.job)
+        }
+    }
+
+    public func ingestJobs(statuses: [String], limit: Int) async throws -> [IngestJobRecord] {
+        guard !statuses.isEmpty else { return [] }
+        return try await read { db in
+            let marks = Array(repeating: "?", count: statuses.count).joined(separator: ", ")
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM ingest_jobs WHERE status IN (\(marks)) ORDER BY created_at LIMIT ?",
+                arguments: StatementArguments(statuses.map { $0 as (any DatabaseValueConvertible)? } + [limit])
             ).map(SQLiteStore.job)
         }
     }

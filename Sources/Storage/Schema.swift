@@ -22,6 +22,19 @@ enum Schema {
             postgres: platformTables(id: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", time: "TIMESTAMPTZ", bytes: "BYTEA", bool: "BOOLEAN"),
             sqlite: platformTables(id: "INTEGER PRIMARY KEY AUTOINCREMENT", time: "DATETIME", bytes: "BLOB", bool: "BOOLEAN")
         ),
+        // A registration's password waits in its confirmation token until the link is opened, so registering someone
+        // else's address first cannot choose the password their account ends up with.
+        Migration(
+            name: "003-pending-passwords",
+            postgres: ["ALTER TABLE auth_tokens ADD COLUMN pending_password_hash TEXT"],
+            sqlite: ["ALTER TABLE auth_tokens ADD COLUMN pending_password_hash TEXT"]
+        ),
+        // Background knowledge jobs (a large document, an import) report what they produced.
+        Migration(
+            name: "004-job-results",
+            postgres: ["ALTER TABLE ingest_jobs ADD COLUMN result TEXT", "CREATE INDEX ingest_jobs_status ON ingest_jobs (status, created_at)"],
+            sqlite: ["ALTER TABLE ingest_jobs ADD COLUMN result TEXT", "CREATE INDEX ingest_jobs_status ON ingest_jobs (status, created_at)"]
+        ),
     ]
 
     private static func knowledgeTables(integer: String, time: String, bytes: String) -> [String] {

@@ -172,7 +172,7 @@ struct Eval: AsyncParsableCommand {
         var logger = Logger(label: "omnifin.eval")
         logger.logLevel = .warning
         let (bank, _) = try await KnowledgeBank.open(store: store, embedder: embedder, chunker: KnowledgeBank.defaultChunker(for: embedder), logger: logger)
-        let outcomes = try await bank.upsert(try SeedFolder.documents(in: corpus))
+        let outcomes = try await bank.upsert(try SeedFolder.documents(in: corpus), rights: .everything)
         var idOfFile: [String: String] = [:]
         for outcome in outcomes {
             if let document = try await store.document(id: outcome.documentID), let file = document.externalID { idOfFile[file] = outcome.documentID }

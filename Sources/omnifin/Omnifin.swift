@@ -12,6 +12,6 @@ struct Omnifin: AsyncParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a benchmark. Build with -c release for meaningful figures.",
-        subcommands: [BenchANN.self, BenchEmbed.self, BenchStore.self, BenchIngest.self, BenchVoice.self]
+        subcommands: [BenchANN.self, BenchEmbed.self, BenchStore.self, BenchIngest.self, BenchDocument.self, BenchVoice.self]
     )
 }

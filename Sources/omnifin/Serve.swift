@@ -5,6 +5,8 @@ import Hummingbird
 import Ingest
 import Logging
 import Retrieval
+import ServiceLifecycle
+import UnixSignals
 import Storage
 
 struct Serve: AsyncParsableCommand {
@@ -73,12 +75,17 @@ struct Serve: AsyncParsableCommand {
         }
         let (bank, _) = try await KnowledgeBank.open(
             store: store, embedder: embedder, chunker: KnowledgeBank.defaultChunker(for: embedder),
-            configuration: .init(hnsw: .init(efSearch: configuration.efSearch), snapshotPath: configuration.snapshotPath), logger: logger)
+            configuration: .init(
+                hnsw: .init(efSearch: configuration.efSearch), snapshotPath: configuration.snapshotPath,
+                maximumDocumentBytes: configuration.maximumDocumentBytes),
+            logger: logger)
+        // The demo is for trying Omnifin out on this machine: anyone who reaches it may sign up, unless told otherwise.
+        if demo && configuration.signup == nil { configuration.signup = .open }
         if demo {
             let folder = ProcessInfo.processInfo.environment["OMNIFIN_DEMO_DIR"] ?? "corpora"
             if bank.documentCount == 0 {
                 let inputs = try SeedFolder.documents(in: folder)
-                _ = try await bank.upsert(inputs)
+                _ = try await bank.upsert(inputs, rights: .everything)
                 logger.info("loaded \(inputs.count) demo documents from \(folder) into the empty knowledge bank")
             } else {
                 logger.info("--demo: the knowledge bank already holds \(bank.documentCount) documents; the demo is not loaded")
@@ -86,7 +93,7 @@ struct Serve: AsyncParsableCommand {
         }
         for folder in seed {
             let inputs = try SeedFolder.documents(in: folder)
-            let outcomes = try await bank.upsert(inputs)
+            let outcomes = try await bank.upsert(inputs, rights: .everything)
             let changed = outcomes.filter { $0.change != .unchanged }.count
             logger.info("seeded \(inputs.count) documents from \(folder): \(changed) new or changed")
         }
@@ -97,7 +104,11 @@ struct Serve: AsyncParsableCommand {
             } else {
                 logger.info("Omnifin listening on http://\(configuration.host):\(configuration.port) (no TLS: put a TLS-terminating proxy in front)")
             }
-            try await app.runService()
+            // SIGTERM or SIGINT: stop taking requests, let those in flight finish and interrupt background jobs (resumed
+            // at the next start); whatever still runs after 8 s is cancelled, so the process is gone within 10 s.
+            var group = ServiceGroupConfiguration(services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            group.maximumGracefulShutdownDuration = .seconds(8)
+            try await ServiceGroup(configuration: group).run()
         } catch let error as DataSealer.Failure {
             await store.close()
             throw ValidationError(error.description)

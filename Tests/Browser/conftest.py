@@ -92,15 +92,22 @@ class Server:
 
     def confirmation_link(self, address, timeout=15):
         """The link of the newest confirmation e-mail to `address` (waits for the outbox to deliver it)."""
+        return self.link(address, r"(https?://\S+/verify\?token=[A-Za-z0-9_\-]+)", timeout)
+
+    def reset_link(self, address, timeout=15):
+        """The link of the newest password-reset (or invitation) e-mail to `address`."""
+        return self.link(address, r"(https?://\S+/reset-password\?token=[A-Za-z0-9_\-]+(?:&invite=1)?)", timeout)
+
+    def link(self, address, pattern, timeout):
         deadline = time.time() + timeout
         while time.time() < deadline:
             for message in reversed(self.mails_to(address)):
                 text = message.get_body(preferencelist=("plain",)).get_content()
-                match = re.search(r"(https?://\S+/verify\?token=[A-Za-z0-9_\-]+)", text)
+                match = re.search(pattern, text)
                 if match:
                     return match.group(1)
             time.sleep(0.2)
-        raise AssertionError(f"no confirmation e-mail to {address} within {timeout} s")
+        raise AssertionError(f"no e-mail to {address} matching {pattern} within {timeout} s")
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ struct AdminAPITests {
     @Test("admin users: list, search, filter, create, update, delete; audited and notified; no self-promotion", arguments: StoreKind.allCases)
     func users(kind: StoreKind) async throws {
         try await APIHarness.withAPI(kind) { api in
-            let admin = try await api.signUp("root@example.com", name: "Root")
+            let admin = try await api.signUpAdmin("root@example.com", name: "Root")
             let user = try await api.signUp("ulla@example.com", name: "Ulla")
 
             // Users cannot reach the admin routes, nor raise their own role through the profile.
@@ -89,7 +89,7 @@ struct AdminAPITests {
     @Test("prompts: defaults seeded, placeholders validated, new versions, one active", arguments: StoreKind.allCases)
     func prompts(kind: StoreKind) async throws {
         try await APIHarness.withAPI(kind) { api in
-            let admin = try await api.signUp("root@example.com")
+            let admin = try await api.signUpAdmin("root@example.com")
             let user = try await api.signUp("u@example.com")
             #expect(try await api.request(.get, "/api/admin/prompts", token: user).status == .forbidden)
             let list = try await api.request(.get, "/api/admin/prompts?name=answer", token: admin)
@@ -126,7 +126,7 @@ struct AdminAPITests {
     @Test("analytics: events counted per day, CSV export, live counters over SSE, client events")
     func analytics() async throws {
         try await APIHarness.withAPI(.sqlite) { api in
-            let admin = try await api.signUp("root@example.com")
+            let admin = try await api.signUpAdmin("root@example.com")
             let user = try await api.signUp("u@example.com")
             let day = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-18
             let start = Calendar(identifier: .gregorian).startOfDay(for: day)
@@ -182,7 +182,7 @@ struct AdminAPITests {
     @Test("the live counters end when the admin who opened them signs out")
     func streamEndsWithTheSession() async throws {
         try await APIHarness.withAPI(.sqlite, live: true) { api in
-            let admin = try await api.signUp("root@example.com")
+            let admin = try await api.signUpAdmin("root@example.com")
             let stream = Task {
                 try await api.client.execute(
                     uri: "/api/admin/analytics/stream?every=1&count=30", method: .get, headers: [.authorization: "Bearer \(admin)"], body: nil
@@ -203,7 +203,7 @@ struct AdminAPITests {
     @Test("cookie sessions: HttpOnly SameSite cookie, CSRF token required on unsafe methods, logout clears it")
     func cookies() async throws {
         try await APIHarness.withAPI(.sqlite) { api in
-            _ = try await api.signUp("root@example.com")
+            _ = try await api.signUpAdmin("root@example.com")
             let login = try await api.request(.post, "/api/auth/login", json: #"{"email": "root@example.com", "password": "a long enough passphrase", "use_cookie": true}"#)
             let setCookie = try #require(login.headers[.setCookie])
             #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.hasPrefix("omnifin_session="))
@@ -235,7 +235,7 @@ struct AdminAPITests {
     @Test("a session token stops working when it expires")
     func expiry() async throws {
         try await APIHarness.withAPI(.sqlite, configure: { $0.sessionLifetime = 1 }) { api in
-            let token = try await api.signUp("root@example.com")
+            let token = try await api.signUp("root@example.com")  // any account
             #expect(try await api.request(.get, "/api/auth/profile", token: token).status == .ok)
             try await Task.sleep(for: .milliseconds(1_300))
             #expect(try await api.request(.get, "/api/auth/profile", token: token).status == .unauthorized)
@@ -254,7 +254,7 @@ struct AdminAPITests {
             #expect(resent.status == .accepted && unknown.status == .accepted)
             #expect((resent.body["message"] as? String)?.contains("if new@example.com") == true)
             let token = try await api.confirmationToken(for: "new@example.com", mailNumber: 2)
-            #expect(try await api.request(.get, "/api/auth/verify?token=\(token)").status == .ok)
+            #expect(try await api.request(.post, "/api/auth/verify", json: #"{"token": "\#(token)", "password": "a long passphrase"}"#).status == .ok)
             let again = try await api.request(.post, "/api/auth/resend-verification", json: #"{"email": "new@example.com"}"#)
             #expect(again.status == .tooManyRequests && again.headers[HTTPField.Name("Retry-After")!] != nil)
             #expect(errorField(try await api.request(.post, "/api/auth/resend-verification", json: #"{"email": "nope"}"#).body) == "email")

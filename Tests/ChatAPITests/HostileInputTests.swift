@@ -37,7 +37,7 @@ struct HostileInputTests {
     @Test("stored and returned verbatim on both stores; searches and filters with them answer normally; nothing else changes", arguments: StoreKind.allCases)
     func payloadsEverywhere(kind: StoreKind) async throws {
         try await APIHarness.withAPI(kind) { api in
-            let admin = try await api.signUp("admin@example.com")
+            let admin = try await api.signUpAdmin("admin@example.com")
             for (n, payload) in Self.payloads.enumerated() {
                 let p = Self.json(payload)
                 // Profile: the display name.

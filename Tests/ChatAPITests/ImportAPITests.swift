@@ -14,7 +14,7 @@ struct ImportAPITests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-import-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         try await APIHarness.withAPI(.sqlite, configure: { $0.importDirectory = directory.path }) { api in
-            let admin = try await api.signUp("root@example.com")
+            let admin = try await api.signUpAdmin("root@example.com")
             let user = try await api.signUp("u@example.com")
             let export = """
                 <?xml version="1.0"?>

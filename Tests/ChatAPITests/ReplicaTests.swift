@@ -42,7 +42,7 @@ struct ReplicaTests {
         try await TestStores.withDatabaseURL(.postgres) { url in
             try await APIHarness.withAPI(.postgres, databaseURL: url, live: true, configure: configure) { first in
                 try await APIHarness.withAPI(.postgres, databaseURL: url, live: true, configure: configure) { second in
-                    let admin = try await first.signUp("admin@example.com")
+                    let admin = try await first.signUpAdmin("admin@example.com")
                     // The session made through the first replica is valid on the second.
                     #expect(try await second.request(.get, "/api/auth/profile", token: admin).status == .ok)
 

@@ -25,9 +25,10 @@ private final class CountingAccounts: AccountStore {
         try await Task.sleep(for: .milliseconds(50))
         return try await base.token(hash: hash)
     }
-    func revokeToken(hash: String, at: Date) async throws { try await base.revokeToken(hash: hash, at: at) }
-    func revokeSessions(userID: String, keeping: String?, at: Date) async throws {
-        try await base.revokeSessions(userID: userID, keeping: keeping, at: at)
+    @discardableResult
+    func revokeToken(hash: String, at: Date) async throws -> Bool { try await base.revokeToken(hash: hash, at: at) }
+    func revokeTokens(userID: String, purpose: AuthTokenRecord.Purpose, keeping: String?, at: Date) async throws {
+        try await base.revokeTokens(userID: userID, purpose: purpose, keeping: keeping, at: at)
     }
 }
 

@@ -89,7 +89,7 @@ struct VoiceTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try await APIHarness.withAPI(.sqlite, configure: { $0.voiceModelDirectory = directory.appendingPathComponent("lm").path; $0.voiceModelInterval = .milliseconds(200) }) { api in
-            let admin = try await api.signUp("root@example.com")
+            let admin = try await api.signUpAdmin("root@example.com")
             // Three documents of the demo knowledge bank.
             let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent("corpora")
@@ -134,7 +134,7 @@ struct VoiceTests {
                     at: directory.appendingPathComponent("lm/\(stem)\(suffix)"), to: otherFolder.appendingPathComponent("\(stem)\(suffix)"))
             }
             try await APIHarness.withAPI(.sqlite) { other in
-                let editor = try await other.signUp("other@example.com")
+                let editor = try await other.signUpAdmin("other@example.com")
                 var index = 0
                 while try await other.store.knowledgeGeneration() < generation, index < 50 {
                     let body = #"{"title": "Fixed assets \#(index)", "body": "Depreciation of fixed assets is straight-line over five years."}"#

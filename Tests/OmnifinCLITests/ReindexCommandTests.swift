@@ -25,7 +25,7 @@ struct ReindexCommandTests {
         _ = try await bank.upsert([
             DocumentInput(title: "Invoice approval", body: "Invoices above 10,000 EUR need a second approval."),
             DocumentInput(title: "Expenses", body: "Expense reports are due within 30 days."),
-        ])
+        ], rights: .everything)
         await store.close()
 
         let result = try CLI.run(["reindex", "--database", database, "--snapshot", snapshot])

@@ -64,7 +64,7 @@ struct KnowledgeBankTests {
         try await TestStores.withStore(kind) { store in
             let (bank, report) = try await Self.open(store)
             #expect(report.indexSource == .empty)
-            let created = try await bank.upsert([Corpus.invoices, Corpus.expenses, Corpus.account])
+            let created = try await bank.upsert([Corpus.invoices, Corpus.expenses, Corpus.account], rights: .everything)
             #expect(created.map(\.change) == [.created, .created, .created])
             #expect(created.allSatisfy { $0.embedded == $0.chunks && $0.chunks >= 1 })
             let accountID = created[2].documentID
@@ -85,11 +85,11 @@ struct KnowledgeBankTests {
 
             // The same export again: nothing written. A changed record: updated in place, found by its key.
             let generation = bank.generation
-            #expect(try await bank.upsert([Corpus.account]).map(\.change) == [.unchanged])
+            #expect(try await bank.upsert([Corpus.account], rights: .everything).map(\.change) == [.unchanged])
             #expect(bank.generation == generation)
             var moved = Corpus.account
             moved.body = moved.body.replacingOccurrences(of: "Rotterdam", with: "Antwerp")
-            let updated = try await bank.upsert([moved])
+            let updated = try await bank.upsert([moved], rights: .everything)
             #expect(updated.map(\.documentID) == [accountID] && updated.map(\.change) == [.updated])
             let after = try await bank.search(KnowledgeQuery("Antwerp", k: 1, mode: .bm25), rights: .everything)
             #expect(after.first?.documentID == accountID)
@@ -98,11 +98,11 @@ struct KnowledgeBankTests {
             // Access-only change: no re-embedding.
             var restricted = Corpus.expenses
             restricted.access = AccessList(principals: ["role:editor"])
-            #expect(try await bank.upsert([restricted]).map { [$0.change.rawValue, "\($0.embedded)"] } == [["metadata_updated", "0"]])
+            #expect(try await bank.upsert([restricted], rights: .everything).map { [$0.change.rawValue, "\($0.embedded)"] } == [["metadata_updated", "0"]])
             let user = AccessRights(userID: "u1", role: .user)
             #expect(try await bank.search(KnowledgeQuery("expense report receipts", k: 5), rights: user).allSatisfy { $0.documentID != "policy-expenses" })
 
-            #expect(try await bank.delete(ids: ["policy-invoices", "nope"]) == ["policy-invoices"])
+            #expect(try await bank.delete(ids: ["policy-invoices", "nope"], rights: .everything) == ["policy-invoices"])
             #expect(try await bank.search(KnowledgeQuery("supplier invoice approval", k: 5), rights: .everything).allSatisfy {
                 $0.documentID != "policy-invoices"
             })
@@ -116,9 +116,9 @@ struct KnowledgeBankTests {
     func incrementalReembedding() async throws {
         try await TestStores.withStore(.sqlite) { store in
             let (bank, _) = try await Self.open(store)
-            let first = try await bank.upsert([Corpus.longDocument(lastParagraph: "Appendix: the threshold is 1 million EUR.")])
+            let first = try await bank.upsert([Corpus.longDocument(lastParagraph: "Appendix: the threshold is 1 million EUR.")], rights: .everything)
             #expect(first[0].chunks >= 3)
-            let second = try await bank.upsert([Corpus.longDocument(lastParagraph: "Appendix: the threshold is 2 million EUR.")])
+            let second = try await bank.upsert([Corpus.longDocument(lastParagraph: "Appendix: the threshold is 2 million EUR.")], rights: .everything)
             #expect(second[0].change == .updated && second[0].chunks == first[0].chunks)
             #expect(second[0].embedded >= 1 && second[0].embedded < second[0].chunks)
             let chunks = try await store.chunks(documentID: "treasury-manual")
@@ -136,7 +136,7 @@ struct KnowledgeBankTests {
             let query = KnowledgeQuery("when are payment runs?", k: 3)
             let before: [KnowledgeHit] = try await TestStores.withReopenedStore(kind, url: url) { store in
                 let (bank, _) = try await Self.open(store, snapshot: snapshot)
-                _ = try await bank.upsert([Corpus.invoices, Corpus.expenses, Corpus.board])
+                _ = try await bank.upsert([Corpus.invoices, Corpus.expenses, Corpus.board], rights: .everything)
                 #expect(try await bank.saveSnapshot() == snapshot)
                 return try await bank.search(query, rights: .everything)
             }
@@ -145,7 +145,7 @@ struct KnowledgeBankTests {
                 #expect(report.indexSource == .snapshot(path: snapshot))
                 #expect(try await bank.search(query, rights: .everything) == before)
                 // A write the snapshot does not have: the next start-up must not trust it.
-                _ = try await bank.upsert([Corpus.salaries])
+                _ = try await bank.upsert([Corpus.salaries], rights: .everything)
             }
             try await TestStores.withReopenedStore(kind, url: url) { (store) async throws -> Void in
                 let (bank, report) = try await Self.open(store, snapshot: snapshot)
@@ -181,7 +181,7 @@ struct KnowledgeBankTests {
         let queries = ["approval of payments to the supplier", "salary bonus March", "EUR", "board acquisition tranches"]
         try await TestStores.withStore(kind) { store in
             let (bank, _) = try await Self.open(store)
-            _ = try await bank.upsert([Corpus.invoices, Corpus.expenses, Corpus.salaries, Corpus.board])
+            _ = try await bank.upsert([Corpus.invoices, Corpus.expenses, Corpus.salaries, Corpus.board], rights: .everything)
             for query in queries {
                 for mode in RetrievalMode.allCases {
                     let q = KnowledgeQuery(query, k: 10, mode: mode)
@@ -198,7 +198,7 @@ struct KnowledgeBankTests {
             // The same searches on a bank holding only what `user` may see give identical hits: same ranks, same scores.
             try await TestStores.withStore(.sqlite) { publicStore in
                 let (publicBank, _) = try await Self.open(publicStore)
-                _ = try await publicBank.upsert([Corpus.invoices, Corpus.expenses])
+                _ = try await publicBank.upsert([Corpus.invoices, Corpus.expenses], rights: .everything)
                 for query in queries {
                     for mode in RetrievalMode.allCases {
                         let q = KnowledgeQuery(query, k: 10, mode: mode, withText: false)
@@ -219,13 +219,13 @@ struct KnowledgeBankTests {
             let builtin = try TestModel.load()
             try await TestStores.withReopenedStore(.sqlite, url: url) { (store) async throws -> Void in
                 let (bank, _) = try await Self.open(store, embedder: RenamedEmbedder(base: builtin, modelName: "older-model"))
-                _ = try await bank.upsert([Corpus.invoices])
+                _ = try await bank.upsert([Corpus.invoices], rights: .everything)
             }
             try await TestStores.withReopenedStore(.sqlite, url: url) { (store) async throws -> Void in
                 let (bank, report) = try await Self.open(store)
                 let message = try #require(report.modelMismatch)
                 #expect(message.contains("older-model") && message.contains("omnifin reindex"))
-                await #expect(throws: KnowledgeBankError.self) { try await bank.upsert([Corpus.expenses]) }
+                await #expect(throws: KnowledgeBankError.self) { try await bank.upsert([Corpus.expenses], rights: .everything) }
                 await #expect(throws: KnowledgeBankError.self) { try await bank.search(KnowledgeQuery("invoice", mode: .dense), rights: .everything) }
                 // Hybrid still answers, from BM25 alone.
                 #expect(Self.ids(try await bank.search(KnowledgeQuery("supplier invoice"), rights: .everything)) == ["policy-invoices"])
@@ -235,7 +235,7 @@ struct KnowledgeBankTests {
                 #expect(try await store.embeddingModels().map(\.model) == [builtin.modelName])
                 #expect(Self.ids(try await bank.search(KnowledgeQuery("who signs off large vendor bills", k: 1, mode: .dense), rights: .everything))
                     == ["policy-invoices"])
-                #expect(try await bank.upsert([Corpus.expenses]).map(\.change) == [.created])
+                #expect(try await bank.upsert([Corpus.expenses], rights: .everything).map(\.change) == [.created])
             }
         }
     }
@@ -253,7 +253,7 @@ struct KnowledgeBankTests {
             ]
             for (input, field) in cases {
                 do {
-                    _ = try await bank.upsert([Corpus.expenses, input])
+                    _ = try await bank.upsert([Corpus.expenses, input], rights: .everything)
                     Issue.record("accepted \(input)")
                 } catch let error as KnowledgeBankError {
                     #expect(error.field == "documents[1].\(field)")

@@ -32,7 +32,7 @@ struct KnowledgeFollowTests {
     @Test("catching up applies another bank's creates, updates, access changes and deletes; twice changes nothing", arguments: StoreKind.allCases)
     func catchUp(kind: StoreKind) async throws {
         try await Self.withTwoBanks(kind) { a, b in
-            try await a.upsert([Corpus.invoices, Corpus.expenses, Corpus.account])
+            try await a.upsert([Corpus.invoices, Corpus.expenses, Corpus.account], rights: .everything)
             #expect(b.documentCount == 0)
             #expect(try await b.catchUp() == 3)
             #expect(b.generation == a.generation)
@@ -43,11 +43,11 @@ struct KnowledgeFollowTests {
             // A text change, an access change and a delete, in three writes.
             var expenses = Corpus.expenses
             expenses.body = "Expense reports are due within 45 days. Mileage is refunded at 0.30 EUR per kilometre."
-            try await a.upsert([expenses])
+            try await a.upsert([expenses], rights: .everything)
             var invoices = Corpus.invoices
             invoices.access = AccessList(principals: ["group:finance"])
-            try await a.upsert([invoices])
-            try await a.delete(ids: [try #require(Self.contents(a).keys.first { $0 != "policy-expenses" && $0 != "policy-invoices" })])
+            try await a.upsert([invoices], rights: .everything)
+            try await a.delete(ids: [try #require(Self.contents(a).keys.first { $0 != "policy-expenses" && $0 != "policy-invoices" })], rights: .everything)
             #expect(try await b.catchUp() == 3)
             #expect(Self.contents(b) == Self.contents(a))
             #expect(try await Self.everything(b, "mileage per kilometre").first == "policy-expenses")
@@ -63,14 +63,14 @@ struct KnowledgeFollowTests {
     @Test("a bank writing after another bank wrote sees that write first, and keeps every write of both", arguments: StoreKind.allCases)
     func interleavedWrites(kind: StoreKind) async throws {
         try await Self.withTwoBanks(kind) { a, b in
-            try await a.upsert([Corpus.account])
+            try await a.upsert([Corpus.account], rights: .everything)
             // B has not caught up, yet the same (source, external id) updates A's document instead of clashing.
             var account = Corpus.account
             account.body += "\nRating: Hot"
-            let outcome = try await b.upsert([account])
+            let outcome = try await b.upsert([account], rights: .everything)
             #expect(outcome.map(\.change) == [.updated])
-            try await a.upsert([Corpus.board])
-            try await b.upsert([Corpus.salaries])
+            try await a.upsert([Corpus.board], rights: .everything)
+            try await b.upsert([Corpus.salaries], rights: .everything)
             #expect(try await a.catchUp() >= 1)
             #expect(Self.contents(a) == Self.contents(b))
             #expect(a.generation == b.generation)

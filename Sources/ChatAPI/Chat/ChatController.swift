@@ -10,10 +10,13 @@ struct ChatController {
     let pipeline: ChatPipeline
     let speechToText: (any SpeechToText)?
     let textToSpeech: (any TextToSpeech)?
+    /// Why voice chat is off, when it is.
+    let voiceOffReason: String
 
-    struct MessageRequest: Decodable {
+    struct MessageRequest: JSONRequestBody {
         var message: String
         var conversationId: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case message, conversationId }
     }
 
     struct Timings: Codable, Sendable {
@@ -31,11 +34,12 @@ struct ChatController {
         var timings: Timings
     }
 
-    struct FeedbackRequest: Decodable {
+    struct FeedbackRequest: JSONRequestBody {
         var messageId: String
         /// 1 (thumbs up), -1 (down) or 0 (cleared).
         var value: Int
         var comment: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case messageId, value, comment }
     }
 
     var endpoints: RouteCollection<AppRequestContext> {
@@ -159,7 +163,7 @@ struct ChatController {
     /// messages, oldest first, the newest page first.
     func history(request: Request, context: AppRequestContext) async throws -> HistoryResponse {
         let caller = try context.caller()
-        let query = request.uri.queryParameters
+        let query = request.uri.formParameters
         let limit = try QueryParameter.integer(query, "limit", default: 20, range: 1...100)
         let before = try QueryParameter.date(query, "before")
         if let id = query.get("conversation_id"), !id.isEmpty {
@@ -239,8 +243,8 @@ struct ChatController {
             embedder: .init(name: bank.embedder.modelName, available: bank.modelMismatch == nil, detail: bank.modelMismatch),
             generator: .init(name: generator.name, available: reachable, detail: reachable ? nil : "the LLM API does not answer"),
             stt: speechToText.map { .init(name: $0.name, available: true, detail: $0.detail) }
-                ?? .init(name: "none", available: false, detail: "install pocketsphinx-en-us"),
+                ?? .init(name: "off", available: false, detail: voiceOffReason),
             tts: textToSpeech.map { .init(name: $0.name, available: true, detail: nil) }
-                ?? .init(name: "none", available: false, detail: "install espeak-ng-data"))
+                ?? .init(name: "off", available: false, detail: voiceOffReason))
     }
 }

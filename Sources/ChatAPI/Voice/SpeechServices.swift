@@ -40,6 +40,8 @@ public struct SpeechConfiguration: Sendable {
     public enum Engine: Sendable, Equatable {
         case builtin
         case api(LLMAPIConfiguration, model: String)
+        /// Switched off (`none`): voice chat answers 503 and the status says so.
+        case off
     }
 
     public var stt: Engine = .builtin
@@ -59,7 +61,7 @@ public struct SpeechConfiguration: Sendable {
 
     public init() {}
 
-    /// Reads `OMNIFIN_STT` and `OMNIFIN_TTS` (`builtin` or `api`), `OMNIFIN_STT_MODEL` (default `whisper-1`),
+    /// Reads `OMNIFIN_STT` and `OMNIFIN_TTS` (`builtin`, `api` or `none`), `OMNIFIN_STT_MODEL` (default `whisper-1`),
     /// `OMNIFIN_TTS_MODEL` (default `tts-1`), `OMNIFIN_TTS_VOICE`, `OMNIFIN_STT_STOCK_WEIGHT`, `OMNIFIN_STT_MAX_WORDS`, and the API's address from
     /// `OMNIFIN_SPEECH_BASE_URL`, else `OMNIFIN_LLM_BASE_URL` (key: `OMNIFIN_SPEECH_API_KEY`, else `OMNIFIN_LLM_API_KEY`).
     public static func fromEnvironment(_ environment: [String: String]) throws -> SpeechConfiguration {
@@ -68,6 +70,7 @@ public struct SpeechConfiguration: Sendable {
         func engine(_ variable: String, modelVariable: String, defaultModel: String) throws -> Engine {
             switch value(variable) ?? "builtin" {
             case "builtin": return .builtin
+            case "none": return .off
             case "api":
                 guard let base = value("OMNIFIN_SPEECH_BASE_URL") ?? value("OMNIFIN_LLM_BASE_URL") else {
                     throw ServerConfiguration.Invalid(description: "\(variable)=api needs OMNIFIN_SPEECH_BASE_URL or OMNIFIN_LLM_BASE_URL")
@@ -79,7 +82,7 @@ public struct SpeechConfiguration: Sendable {
                 if let raw = value("OMNIFIN_LLM_TIMEOUT"), let seconds = Double(raw), seconds > 0, seconds <= 600 { api.timeout = seconds }
                 return .api(api, model: value(modelVariable) ?? defaultModel)
             case let other:
-                throw ServerConfiguration.Invalid(description: "\(variable) is '\(other)'; use builtin or api")
+                throw ServerConfiguration.Invalid(description: "\(variable) is '\(other)'; use builtin, api or none")
             }
         }
         configuration.stt = try engine("OMNIFIN_STT", modelVariable: "OMNIFIN_STT_MODEL", defaultModel: "whisper-1")

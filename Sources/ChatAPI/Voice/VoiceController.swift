@@ -13,8 +13,12 @@ import Storage
 /// text chat.
 struct VoiceController {
     let pipeline: ChatPipeline
-    let speechToText: any SpeechToText
-    let textToSpeech: any TextToSpeech
+    /// `nil` when voice is off (`OMNIFIN_STT=none`, `OMNIFIN_TTS=none`, or the built-in tools are not installed):
+    /// the route then answers 503 saying why.
+    let speechToText: (any SpeechToText)?
+    let textToSpeech: (any TextToSpeech)?
+    /// Why voice is off, for that answer.
+    let offReason: String
     static let maximumSeconds = 60.0
     static let maximumBytes = 10 * 1024 * 1024
 
@@ -58,24 +62,36 @@ struct VoiceController {
         return APIError(.serviceUnavailable, code: "\(step)_unavailable", "\(doing) failed: \(error)")
     }
 
-    static let accepted = "send the recording as the body with Content-Type: audio/wav (PCM, 8/16/24-bit, mono or stereo), or as multipart/form-data with the field audio"
+    /// The one sentence every refused recording ends with: what is accepted, and how to send it.
+    static let accepted =
+        "Omnifin takes \(WAVAudio.accepted), sent as the body with Content-Type: audio/wav or as the field audio of multipart/form-data"
 
     func voice(request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.caller()
+        guard let speechToText, let textToSpeech else {
+            throw APIError(.serviceUnavailable, code: "voice_off", "voice chat is off on this server: \(offReason); ask in text instead")
+        }
         let type = request.headers[.contentType]?.lowercased() ?? ""
-        let body = try await request.body.collect(upTo: Self.maximumBytes)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maximumBytes)
+        } catch {
+            throw APIError(.contentTooLarge, code: "body_too_large", "the recording is larger than \(Self.maximumBytes >> 20) MB; " + Self.accepted)
+        }
         var wav: [UInt8]
-        var conversation = request.uri.queryParameters.get("conversation_id").flatMap { $0.isEmpty ? nil : $0 }
+        var conversation = request.uri.formParameters.get("conversation_id").flatMap { $0.isEmpty ? nil : $0 }
         if type.hasPrefix("audio/wav") || type.hasPrefix("audio/x-wav") || type.hasPrefix("audio/wave") || type.hasPrefix("audio/vnd.wave") {
             wav = Array(body.readableBytesView)
         } else if type.hasPrefix("multipart/form-data") {
-            guard let boundary = MultipartForm.boundary(type) else { throw APIError(.badRequest, code: "invalid_request", "the multipart body has no boundary") }
+            guard let boundary = MultipartForm.boundary(type) else {
+                throw APIError(.badRequest, code: "invalid_request", "the multipart body has no boundary; " + Self.accepted)
+            }
             let parts = MultipartForm.parts(Array(body.readableBytesView), boundary: boundary)
-            guard let audio = parts["audio"] else { throw APIError.badRequest("the form has no field audio", field: "audio") }
+            guard let audio = parts["audio"] else { throw APIError.badRequest("the form has no field audio; " + Self.accepted, field: "audio") }
             wav = audio
             if let id = parts["conversation_id"].map({ String(decoding: $0, as: UTF8.self) }), !id.isEmpty { conversation = id }
         } else {
-            throw APIError(.unsupportedMediaType, code: "unsupported_audio", Self.accepted)
+            throw APIError(.unsupportedMediaType, code: "unsupported_audio", "the body is \(type.isEmpty ? "untyped" : type); " + Self.accepted)
         }
         let audio: WAVAudio
         do {
@@ -83,9 +99,11 @@ struct VoiceController {
         } catch {
             throw APIError(error.unsupported ? .unsupportedMediaType : .unprocessableContent, code: "unsupported_audio", error.description + "; " + Self.accepted)
         }
-        guard audio.seconds >= 0.3 else { throw APIError(.unprocessableContent, code: "audio_too_short", "the recording is shorter than 0.3 s") }
+        guard audio.seconds >= 0.3 else {
+            throw APIError(.unprocessableContent, code: "audio_too_short", "the recording is shorter than 0.3 seconds; " + Self.accepted)
+        }
         guard audio.seconds <= Self.maximumSeconds else {
-            throw APIError(.unprocessableContent, code: "audio_too_long", "the recording is \(Int(audio.seconds)) s; at most \(Int(Self.maximumSeconds)) s")
+            throw APIError(.unprocessableContent, code: "audio_too_long", "the recording is \(Int(audio.seconds)) seconds long; " + Self.accepted)
         }
         let sttStart = ContinuousClock.now
         let transcript: String

@@ -6,7 +6,12 @@ struct WAVAudio: Sendable, Equatable {
     var sampleRate: Int
     var samples: [Int16]
 
+    /// What recordings Omnifin takes, in the one wording every voice error uses.
+    static let accepted =
+        "a WAV recording of PCM samples (8, 16 or 24-bit integers or 32-bit floats), mono or stereo, 8 to 96 kHz, 0.3 to 60 seconds"
+
     struct Invalid: Error, CustomStringConvertible {
+        /// What is wrong with this recording (the caller adds what is accepted).
         var description: String
         /// 415 for audio that is not PCM WAV at all, 422 for a WAV outside the limits.
         var unsupported: Bool
@@ -19,7 +24,7 @@ struct WAVAudio: Sendable, Equatable {
         func u16(_ i: Int) -> Int { Int(data[i]) | Int(data[i + 1]) << 8 }
         func u32(_ i: Int) -> Int { u16(i) | u16(i + 2) << 16 }
         guard data.count >= 12, data[0..<4].elementsEqual("RIFF".utf8), data[8..<12].elementsEqual("WAVE".utf8) else {
-            throw Invalid(description: "the audio is not a WAV file (RIFF/WAVE); send 16-bit PCM WAV, mono or stereo", unsupported: true)
+            throw Invalid(description: "the audio is not a WAV file (no RIFF/WAVE header)", unsupported: true)
         }
         var offset = 12
         var format: (code: Int, channels: Int, rate: Int, bits: Int)?
@@ -40,11 +45,11 @@ struct WAVAudio: Sendable, Equatable {
         }
         guard let format, let payload else { throw Invalid(description: "the WAV file has no fmt or data chunk", unsupported: false) }
         guard format.code == 1 || (format.code == 3 && format.bits == 32) else {
-            throw Invalid(description: "the WAV file is compressed (format \(format.code)); send PCM samples", unsupported: true)
+            throw Invalid(description: "the WAV file is compressed (format \(format.code)), not PCM", unsupported: true)
         }
-        guard [1, 2].contains(format.channels) else { throw Invalid(description: "the WAV file has \(format.channels) channels; send mono or stereo", unsupported: false) }
+        guard [1, 2].contains(format.channels) else { throw Invalid(description: "the WAV file has \(format.channels) channels", unsupported: false) }
         guard (8_000...96_000).contains(format.rate) else { throw Invalid(description: "the sample rate \(format.rate) Hz is outside 8–96 kHz", unsupported: false) }
-        guard [8, 16, 24, 32].contains(format.bits) else { throw Invalid(description: "\(format.bits)-bit samples are not supported; send 8, 16 or 24-bit PCM", unsupported: false) }
+        guard [8, 16, 24, 32].contains(format.bits) else { throw Invalid(description: "the WAV file has \(format.bits)-bit samples", unsupported: false) }
         let width = format.bits / 8
         let frame = width * format.channels
         let frames = payload.count / frame

@@ -38,7 +38,7 @@ public enum RetrievalEvaluation {
     ) async throws {
         for start in stride(from: 0, to: dataset.corpus.count, by: batch) {
             let slice = dataset.corpus[start..<min(dataset.corpus.count, start + batch)]
-            _ = try await bank.upsert(slice.map { DocumentInput(id: $0.id, source: "beir", title: $0.title, body: $0.text) })
+            _ = try await bank.upsert(slice.map { DocumentInput(id: $0.id, source: "beir", title: $0.title, body: $0.text) }, rights: .everything)
             progress(min(dataset.corpus.count, start + batch), dataset.corpus.count)
         }
     }

@@ -4,25 +4,47 @@ import Index
 public import Storage
 
 extension KnowledgeBank {
-    /// Adds or updates documents: one store transaction for the batch, then the indexes.
+    /// Adds or updates documents as a writer with `rights`: one store transaction for the batch, then the indexes.
     ///
-    /// A document is found by `id`, else by `(source, externalID)`, else created. Unchanged documents write
+    /// A document is found by `id`, else by `(source, externalID)`, else created. A document the writer may not see
+    /// is left alone (``UpsertOutcome/Change/refused``), exactly as the reads hide it. Unchanged documents write
     /// nothing; a change of metadata or access list only is written without re-chunking; a change of text is
-    /// re-chunked and only the passages whose text changed are embedded again.
-    /// - Throws: ``KnowledgeBankError/invalidInput(_:field:)`` naming the field at fault (nothing is written),
-    ///   ``KnowledgeBankError/modelMismatch(_:)``, embedding and ``StoreError``s.
-    public func upsert(_ inputs: [DocumentInput]) async throws -> [UpsertOutcome] {
-        for (position, input) in inputs.enumerated() { try Self.validate(input, position: inputs.count > 1 ? position : nil) }
-        return try await gate.run { try await self.upsertLocked(inputs) }
+    /// re-chunked and only the passages whose text changed are embedded again. An input without an access list keeps
+    /// the stored one. Cancelling the calling task stops the embedding between batches; nothing is written then.
+    /// - Parameters:
+    ///   - rights: whose write this is (``AccessRights/everything`` for the operator's command line).
+    ///   - progress: called after each embedding batch with the passages embedded so far and the total to embed.
+    /// - Throws: ``KnowledgeBankError/invalidInput(_:field:)`` or ``KnowledgeBankError/tooLarge(_:field:)`` naming the
+    ///   field at fault (nothing is written), ``KnowledgeBankError/modelMismatch(_:)``, `CancellationError`, embedding
+    ///   and ``StoreError``s.
+    public func upsert(
+        _ inputs: [DocumentInput], rights: AccessRights, progress: @Sendable (_ embedded: Int, _ total: Int) async -> Void = { _, _ in }
+    ) async throws -> [UpsertOutcome] {
+        for (position, input) in inputs.enumerated() {
+            if let problem = check(input, position: inputs.count > 1 ? position : nil) { throw problem }
+        }
+        return try await gate.run { try await self.upsertLocked(inputs, rights: rights, progress: progress) }
     }
 
-    /// Deletes documents by id; unknown ids are skipped.
+    /// Why the knowledge bank would refuse `input` (a bad field, a body above the size limit), or `nil`.
+    public func check(_ input: DocumentInput) -> KnowledgeBankError? { check(input, position: nil) }
+
+    private func check(_ input: DocumentInput, position: Int?) -> KnowledgeBankError? {
+        do {
+            try Self.validate(input, position: position, maximumBytes: configuration.maximumDocumentBytes)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// Deletes the documents with these ids that `rights` may see; unknown and hidden ids are skipped alike.
     /// - Returns: the ids that existed and were deleted.
     @discardableResult
-    public func delete(ids: [String]) async throws -> [String] {
+    public func delete(ids: [String], rights: AccessRights) async throws -> [String] {
         try await gate.run {
             try await self.catchUpLocked()
-            let known = self.read { state in ids.filter { state.documents[$0] != nil } }
+            let known = self.read { state in ids.filter { id in state.documents[id].map { rights.canSee($0.access) } ?? false } }
             guard !known.isEmpty else { return [] }
             let result = try await self.store.write(Array(Set(known)).sorted().map { .delete(documentID: $0) })
             try await self.applyOwn(result, documents: [:])
@@ -36,14 +58,42 @@ extension KnowledgeBank {
         return try await store.document(id: id)
     }
 
-    static func validate(_ input: DocumentInput, position: Int?) throws(KnowledgeBankError) {
+    /// A page of the documents `rights` may see, in id order after `cursor`, optionally of one source.
+    /// - Returns: the documents and the cursor of the next page (`nil` on the last).
+    public func documents(after cursor: String?, limit: Int, source: String?, rights: AccessRights) async throws
+        -> (documents: [DocumentRecord], next: String?)
+    {
+        var documents: [DocumentRecord] = []
+        var cursor = cursor
+        // Pages of the store, keeping what the caller may see, until the page is full or the store ends.
+        while true {
+            let page = try await store.documents(after: cursor, limit: limit, source: source)
+            for record in page {
+                cursor = record.id
+                guard rights.canSee(record.access) else { continue }
+                documents.append(record)
+                if documents.count == limit {
+                    let storeEnds = page.count < limit && record.id == page.last?.id
+                    return (documents, storeEnds ? nil : cursor)
+                }
+            }
+            if page.count < limit { return (documents, nil) }
+        }
+    }
+
+    static func validate(_ input: DocumentInput, position: Int?, maximumBytes: Int) throws(KnowledgeBankError) {
         let prefix = position.map { "document \($0 + 1): " } ?? ""
         func field(_ name: String) -> String { position.map { "documents[\($0)].\(name)" } ?? name }
         if input.title.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && input.body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw .invalidInput(prefix + "title and body are both empty; a document needs text", field: field("body"))
         }
         if input.title.utf8.count > 1_000 { throw .invalidInput(prefix + "the title is longer than 1,000 bytes", field: field("title")) }
-        if input.body.utf8.count > 10_000_000 { throw .invalidInput(prefix + "the body is larger than 10 MB; split the document", field: field("body")) }
+        if input.body.utf8.count > maximumBytes {
+            throw .tooLarge(
+                prefix + "the body has \(input.body.utf8.count) bytes, more than the limit of \(maximumBytes) bytes per document "
+                    + "(OMNIFIN_MAX_DOCUMENT_BYTES); split it into several documents",
+                field: field("body"))
+        }
         if input.source.isEmpty || input.source.utf8.count > 100 { throw .invalidInput(prefix + "source must be 1 to 100 bytes", field: field("source")) }
         if let externalID = input.externalID, externalID.isEmpty || externalID.utf8.count > 500 {
             throw .invalidInput(prefix + "external_id must be 1 to 500 bytes", field: field("external_id"))
@@ -51,12 +101,14 @@ extension KnowledgeBank {
         if let id = input.id, id.isEmpty || id.utf8.count > 200 || id.contains(where: { $0.isWhitespace || $0.isNewline }) {
             throw .invalidInput(prefix + "id must be 1 to 200 bytes without white space", field: field("id"))
         }
-        if let principal = input.access.firstInvalidPrincipal() {
+        if let principal = input.access?.firstInvalidPrincipal() {
             throw .invalidInput(prefix + "access entry '\(principal)' is not role:NAME, group:NAME or user:ID", field: field("access"))
         }
     }
 
-    private func upsertLocked(_ inputs: [DocumentInput]) async throws -> [UpsertOutcome] {
+    private func upsertLocked(
+        _ inputs: [DocumentInput], rights: AccessRights, progress: @Sendable (_ embedded: Int, _ total: Int) async -> Void
+    ) async throws -> [UpsertOutcome] {
         if let mismatch = read({ $0.modelMismatch }) { throw KnowledgeBankError.modelMismatch(mismatch) }
         // Another process may have written since: what exists decides what is created and what updated.
         try await catchUpLocked()
@@ -71,7 +123,8 @@ extension KnowledgeBank {
         }
         var plans: [Plan] = []
         var position: [String: Int] = [:]
-        for input in inputs {
+        var refused: [(input: Int, outcome: UpsertOutcome)] = []
+        for (number, input) in inputs.enumerated() {
             let existing: DocumentEntry? = read { state in
                 if let id = input.id { return state.documents[id] }
                 if let externalID = input.externalID, let id = state.documentOfKey[State.key(source: input.source, externalID: externalID)] {
@@ -79,11 +132,15 @@ extension KnowledgeBank {
                 }
                 return nil
             }
+            if let existing, !rights.canSee(existing.access) {
+                refused.append((number, UpsertOutcome(documentID: "", change: .refused, chunks: 0, embedded: 0)))
+                continue
+            }
             let id = existing?.id ?? input.id ?? UUID().uuidString.lowercased()
             let record = DocumentRecord(
                 id: id, source: input.source, externalID: input.externalID, title: input.title, body: input.body, kind: input.kind,
-                metadata: input.metadata, access: input.access, contentHash: ContentHash.of(input.kind.rawValue, input.title, input.body),
-                createdAt: now, updatedAt: now)
+                metadata: input.metadata, access: input.access ?? existing?.access ?? .everyone,
+                contentHash: ContentHash.of(input.kind.rawValue, input.title, input.body), createdAt: now, updatedAt: now)
             let plan = Plan(record: record, existing: existing)
             if let at = position[id] { plans[at] = plan } else {
                 position[id] = plans.count
@@ -104,11 +161,17 @@ extension KnowledgeBank {
                 if let stored, stored.metadata == record.metadata, stored.access == record.access, stored.source == record.source,
                     stored.externalID == record.externalID
                 {
-                    outcomes.append(UpsertOutcome(documentID: existing.id, change: .unchanged, chunks: existing.chunkIDs.count, embedded: 0))
+                    outcomes.append(
+                        UpsertOutcome(
+                            documentID: existing.id, change: .unchanged, chunks: existing.chunkIDs.count, embedded: 0, previousAccess: existing.access,
+                            access: record.access))
                     continue
                 }
                 writes.append(.upsert(record, chunks: nil))
-                outcomes.append(UpsertOutcome(documentID: existing.id, change: .metadataUpdated, chunks: existing.chunkIDs.count, embedded: 0))
+                outcomes.append(
+                    UpsertOutcome(
+                        documentID: existing.id, change: .metadataUpdated, chunks: existing.chunkIDs.count, embedded: 0, previousAccess: existing.access,
+                        access: record.access))
                 continue
             }
             if let existing {
@@ -128,14 +191,18 @@ extension KnowledgeBank {
                 plans[p].chunkHashes.append(hash)
                 if reused[p]?[hash] == nil { toEmbed.append((p, i, text)) }
             }
-            outcomes.append(UpsertOutcome(
-                documentID: plan.record.id, change: existing == nil ? .created : .updated, chunks: plans[p].passages.count, embedded: 0))
+            outcomes.append(
+                UpsertOutcome(
+                    documentID: plan.record.id, change: existing == nil ? .created : .updated, chunks: plans[p].passages.count, embedded: 0,
+                    previousAccess: existing?.access, access: plan.record.access))
             writes.append(.upsert(plans[p].record, chunks: []))  // chunks filled in below
         }
 
         // Embed what changed, in batches.
         var fresh: [Int: [Int: [Float]]] = [:]
         for start in stride(from: 0, to: toEmbed.count, by: configuration.embeddingBatch) {
+            // A client that went away, a cancelled job or a shutting-down server stops here: nothing is written.
+            try Task.checkCancellation()
             let batch = toEmbed[start..<min(toEmbed.count, start + configuration.embeddingBatch)]
             let vectors: [[Float]]
             do {
@@ -147,7 +214,9 @@ extension KnowledgeBank {
                 throw KnowledgeBankError.embeddingFailed("\(embedder.modelName) returned \(vectors.count) vectors for \(batch.count) passages")
             }
             for (item, vector) in zip(batch, vectors) { fresh[item.plan, default: [:]][item.passage] = vector }
+            await progress(min(toEmbed.count, start + batch.count), toEmbed.count)
         }
+        try Task.checkCancellation()
         let dimension = read { $0.index?.configuration.dimension }
         var embeddedCount: [String: Int] = [:]
         writes = writes.map { write in
@@ -169,6 +238,8 @@ extension KnowledgeBank {
             }
         }
         for i in outcomes.indices { outcomes[i].embedded = embeddedCount[outcomes[i].documentID] ?? 0 }
+        // Refused inputs keep their place, so outcomes line up with the inputs that were planned.
+        for (input, outcome) in refused { outcomes.insert(outcome, at: min(input, outcomes.count)) }
         guard !writes.isEmpty else { return outcomes }
 
         let result = try await store.write(writes)

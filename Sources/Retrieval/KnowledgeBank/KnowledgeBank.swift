@@ -18,16 +18,23 @@ public final class KnowledgeBank: @unchecked Sendable {
         public var snapshotPath: String?
         /// Keep an exact (flat) index beside HNSW, for `KnowledgeQuery.exact` (evaluation).
         public var keepExactIndex: Bool
-        /// Texts per embedding call.
+        /// Texts per embedding call; a cancelled write stops between calls, so this bounds how long it runs on (32
+        /// passages: about a second on two cores).
         public var embeddingBatch: Int
         /// Threads that build the vector index at start-up.
         public var buildThreads: Int
+        /// The largest document body, in UTF-8 bytes (`OMNIFIN_MAX_DOCUMENT_BYTES`, default 2 MB): a larger one is
+        /// refused with a message naming the limit (split it into several documents).
+        public var maximumDocumentBytes: Int
+
+        public static let defaultMaximumDocumentBytes = 2 << 20
 
         public init(
             hnsw: HNSWConfigurationTemplate = HNSWConfigurationTemplate(), bm25: BM25Index.Parameters = BM25Index.Parameters(),
-            snapshotPath: String? = nil, keepExactIndex: Bool = false, embeddingBatch: Int = 128,
-            buildThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+            snapshotPath: String? = nil, keepExactIndex: Bool = false, embeddingBatch: Int = 32,
+            buildThreads: Int = ProcessInfo.processInfo.activeProcessorCount, maximumDocumentBytes: Int = Configuration.defaultMaximumDocumentBytes
         ) {
+            self.maximumDocumentBytes = max(1, maximumDocumentBytes)
             self.hnsw = hnsw
             self.bm25 = bm25
             self.snapshotPath = snapshotPath

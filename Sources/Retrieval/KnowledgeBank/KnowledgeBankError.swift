@@ -1,7 +1,7 @@
 /// Why the knowledge bank refused or failed a request.
 public struct KnowledgeBankError: Error, Sendable, CustomStringConvertible {
     private enum Internal: Sendable, Equatable {
-        case invalidInput, notFound, modelMismatch, embeddingFailed, indexFailed
+        case invalidInput, tooLarge, notFound, modelMismatch, embeddingFailed, indexFailed
     }
 
     private let code: Internal
@@ -19,6 +19,8 @@ public struct KnowledgeBankError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 
     public static func invalidInput(_ message: String, field: String? = nil) -> Self { Self(.invalidInput, message, field: field) }
+    /// A document larger than the knowledge bank's per-document limit.
+    public static func tooLarge(_ message: String, field: String? = nil) -> Self { Self(.tooLarge, message, field: field) }
     public static func notFound(_ message: String) -> Self { Self(.notFound, message) }
     /// The stored embeddings come from another model than the configured embedder.
     public static func modelMismatch(_ message: String) -> Self { Self(.modelMismatch, message) }

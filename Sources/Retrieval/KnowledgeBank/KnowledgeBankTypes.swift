@@ -11,11 +11,13 @@ public struct DocumentInput: Sendable, Equatable {
     public var body: String
     public var kind: DocumentKind
     public var metadata: [String: String]
-    public var access: AccessList
+    /// Who may see the document; `nil` keeps the stored list of an existing document (a new one is open to every
+    /// signed-in user), so an update that does not mention access never widens it.
+    public var access: AccessList?
 
     public init(
         id: String? = nil, source: String = "manual", externalID: String? = nil, title: String, body: String, kind: DocumentKind = .text,
-        metadata: [String: String] = [:], access: AccessList = .everyone
+        metadata: [String: String] = [:], access: AccessList? = nil
     ) {
         self.id = id
         self.source = source
@@ -39,6 +41,9 @@ public struct UpsertOutcome: Sendable, Equatable {
         case metadataUpdated = "metadata_updated"
         /// Nothing changed; nothing was written.
         case unchanged
+        /// The input names a document (by id, or by source and external id) that the writer may not see: nothing was
+        /// written, and the writer learns nothing of it.
+        case refused
     }
 
     public var documentID: String
@@ -46,6 +51,18 @@ public struct UpsertOutcome: Sendable, Equatable {
     public var chunks: Int
     /// Passages embedded by this call (the rest reused stored embeddings).
     public var embedded: Int
+    /// The access list before the write (`nil` for a new document) and after it: a change between the two is worth
+    /// an audit entry, a widening above all.
+    public var previousAccess: AccessList?
+    public var access: AccessList?
+
+    /// Whether the write lets someone see the document who could not before.
+    public var widensAccess: Bool {
+        guard let previousAccess, let access, previousAccess != access else { return false }
+        if access.isEveryone { return true }
+        if previousAccess.isEveryone { return false }
+        return !Set(access.principals).isSubset(of: Set(previousAccess.principals))
+    }
 }
 
 /// How start-up built the in-memory indexes.

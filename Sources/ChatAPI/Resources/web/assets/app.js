@@ -1,12 +1,12 @@
 // The web app's shell: the top bar, the hash router (#/chat, #/knowledge, #/profile …) and the session state.
 // Each page is a function (main, route, app) that builds its view into <main> and may return an object with
 // update(route) (handle a new address without rebuilding, answer true) and destroy() (stop streams, timers).
-// On /verify (the link of the confirmation e-mail) the app shows the confirmation page instead of the router.
+// On /verify, /reset-password and /setup (links from e-mails and the log) the app shows that page instead of the router.
 
 import { currentUser, setCsrf, signOut, track } from "./api.js";
 import { $, h, mount, toast } from "./dom.js";
 import { registerServiceWorker } from "./pwa.js";
-import { signInPage, signUpPage, verifyPage } from "./auth.js";
+import { forgotPage, resetPasswordPage, setupPage, signInPage, signUpPage, verifyPage } from "./auth.js";
 import { chatPage } from "./chat.js";
 import { entryFormPage, entryPage, knowledgePage } from "./knowledge.js";
 import { profilePage } from "./profile.js";
@@ -15,6 +15,7 @@ import { errorMessage } from "./ui.js";
 const ROUTES = [
   { name: "signin", pattern: /^\/signin$/, page: signInPage, public: true },
   { name: "signup", pattern: /^\/signup$/, page: signUpPage, public: true },
+  { name: "forgot", pattern: /^\/forgot$/, page: forgotPage, public: true },
   { name: "chat", pattern: /^\/chat(?:\/([^/]+))?$/, page: chatPage, nav: "chat" },
   { name: "knowledge-new", pattern: /^\/knowledge\/new$/, page: entryFormPage, nav: "knowledge" },
   { name: "knowledge-edit", pattern: /^\/knowledge\/([^/]+)\/edit$/, page: entryFormPage, nav: "knowledge" },
@@ -91,7 +92,7 @@ function safeNext(next) {
   if (appRoute) return appRoute.public ? "#/chat" : "#" + next;
   try {
     const url = new URL(next, location.origin);
-    if (url.origin !== location.origin || url.pathname === "/" || url.pathname === "/verify") return "#/chat";
+    if (url.origin !== location.origin || ["/", "/verify", "/reset-password", "/setup"].includes(url.pathname)) return "#/chat";
     return url.pathname + url.search + url.hash;
   } catch {
     return "#/chat";
@@ -234,10 +235,12 @@ async function start() {
     event.preventDefault();
     main.focus();
   });
-  if (location.pathname === "/verify") {
+  // The pages of e-mailed links (and the setup link from the log) stand outside the router.
+  const linkPages = { "/verify": verifyPage, "/reset-password": resetPasswordPage, "/setup": setupPage };
+  if (linkPages[location.pathname]) {
     renderTopbar();
     mount(main);
-    verifyPage(main);
+    linkPages[location.pathname](main);
     return;
   }
   try {
