@@ -19,6 +19,7 @@ struct BenchDocument: AsyncParsableCommand {
 
     @Option(help: "Document sizes: bytes, or with k / m (10k, 1m).") var sizes: String = "10k,100k,1m,2m"
     @Option(help: "A BEIR corpus.jsonl whose abstracts make the text.") var corpus: String = "../shared/data/scifact/corpus.jsonl"
+    @Option(help: "The text's shape: prose, one-line, no-spaces, tiny-sentences or dots.") var shape: String = "prose"
     @Flag(help: "Measure chunking only (no embedding).") var chunkOnly = false
     @Flag(help: "Print JSON.") var json = false
 
@@ -30,6 +31,9 @@ struct BenchDocument: AsyncParsableCommand {
                 throw ValidationError("--sizes: '\(part)' is not a size such as 10k or 2m")
             }
             return Int(number * Double(scale))
+        }
+        guard let textShape = DocumentSizeBenchmark.Shape(rawValue: shape) else {
+            throw ValidationError("--shape must be one of \(DocumentSizeBenchmark.Shape.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let embedder = try BuiltinEmbedder()
         let chunker = KnowledgeBank.defaultChunker(for: embedder)
@@ -47,7 +51,7 @@ struct BenchDocument: AsyncParsableCommand {
                 _ = try await bank.upsert([DocumentInput(title: "Benchmark document", body: text)], rights: .everything)
                 await store.close()
             }
-        let rows = try await DocumentSizeBenchmark.run(sizes: parsed, corpus: corpus, chunker: chunker, write: write)
+        let rows = try await DocumentSizeBenchmark.run(sizes: parsed, corpus: corpus, shape: textShape, chunker: chunker, write: write)
         if json { return try JSONOutput.print(rows) }
         print("bytes       passages   chunk s   chunk s/MB   write s   write s/MB")
         for row in rows {

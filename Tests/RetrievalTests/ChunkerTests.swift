@@ -73,6 +73,28 @@ struct ChunkerTests {
             #expect(passage.tokenCount >= 100)
         }
     }
+
+    @Test("text with no white space, or no sentence end, still becomes bounded passages that cover it all")
+    func unbrokenText() throws {
+        let tokenizer = try TestModel.load().tokenizer
+        let chunker = Chunker(tokenizer: tokenizer)
+        let blob = String(repeating: "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo", count: 1_500)  // 52 KB of base64, no space
+        let line = Array(repeating: "the controller approves the supplier invoice before the payment run", count: 800).joined(separator: " ")  // no full stop
+        for body in [blob, line] {
+            let passages = chunker.passages(title: "", body: body, kind: .text)
+            #expect(passages.count > 20)
+            #expect(passages.allSatisfy { $0.text.utf16.count <= 4_000 }, "\(passages.map { $0.text.utf16.count }.max() ?? 0)")
+            #expect(passages.first?.start == 0 && passages.last?.end == body.utf16.count)
+            // Nothing is lost between passages but the spaces they are cut at.
+            let units = Array(body.utf16)
+            for (before, after) in zip(passages, passages.dropFirst()) where after.start > before.end {
+                #expect(units[before.end..<after.start].allSatisfy { $0 == 0x20 })
+            }
+        }
+        // The tokenizer agrees with itself however a word is cut: the greedy search bounded by the longest piece.
+        #expect(tokenizer.pieceCount("unquestionably antidisestablishmentarianism") == tokenizer.tokens("unquestionably antidisestablishmentarianism").count)
+        #expect(WordPieceTokenizer.lowercase("ÀÉÎ ÕÜ ΣΑΣ İ") == "àéî õü σασ i̇")
+    }
 }
 
 @Suite("Retrieval metrics")

@@ -30,13 +30,39 @@ public struct DocumentSizeBenchmark: Sendable {
         return String(decoding: Array(text.utf8.prefix(bytes)), as: UTF8.self)
     }
 
+    /// Texts shaped to find super-linear work: prose as it is, and the shapes an attacker (or a careless export) sends.
+    public enum Shape: String, Sendable, CaseIterable {
+        /// Abstracts as they are: sentences and paragraphs.
+        case prose
+        /// The same words on one line without sentence ends.
+        case oneLine = "one-line"
+        /// No white space at all: one enormous word.
+        case noSpaces = "no-spaces"
+        /// Sentences of two words ("Ab. Cd. …").
+        case tinySentences = "tiny-sentences"
+        /// Words with dots inside and a space after each ("a.b.c.d. e.f.g.h. …"): abbreviation checks everywhere.
+        case dots
+
+        func apply(_ prose: String, bytes: Int) -> String {
+            let text: String
+            switch self {
+            case .prose: text = prose
+            case .oneLine: text = String(prose.map { ".!?\n".contains($0) ? " " : $0 })
+            case .noSpaces: text = String(prose.filter { !$0.isWhitespace })
+            case .tinySentences: text = String(repeating: "Ab cd. ", count: bytes / 7 + 1)
+            case .dots: text = String(repeating: "a.b.c.d. ", count: bytes / 9 + 1)
+            }
+            return String(decoding: Array(text.utf8.prefix(bytes)), as: UTF8.self)
+        }
+    }
+
     /// Measures each size; `write` is called with a text and must write it as one document (into a fresh bank).
     public static func run(
-        sizes: [Int], corpus: String, chunker: Chunker, write: ((String) async throws -> Void)?
+        sizes: [Int], corpus: String, shape: Shape = .prose, chunker: Chunker, write: ((String) async throws -> Void)?
     ) async throws -> [Row] {
         var rows: [Row] = []
         for size in sizes {
-            let text = try prose(from: corpus, bytes: size)
+            let text = shape.apply(try prose(from: corpus, bytes: size * 2), bytes: size)
             let started = ContinuousClock.now
             let passages = chunker.passages(title: "Benchmark document", body: text, kind: .text)
             let chunkSeconds = Self.seconds(ContinuousClock.now - started)

@@ -55,7 +55,8 @@ public struct Chunker: Sendable {
         var pieces: [(range: Range<Int>, tokens: Int)] = []
         for sentence in SentenceSplitter.sentences(in: body) {
             let tokens = countTokens(text(sentence))
-            if tokens <= hardLimit {
+            // A run the tokenizer reads as one unknown word counts one token whatever its length: length bounds it too.
+            if tokens <= hardLimit && sentence.count <= hardLimit * 8 {
                 pieces.append((sentence, tokens))
             } else {
                 pieces += splitLong(sentence, units: units, budget: budget)
@@ -69,6 +70,9 @@ public struct Chunker: Sendable {
             return [Passage(text: text(range), start: range.lowerBound, end: range.upperBound, tokenCount: countTokens(text(range)))]
         }
         let overlap = kind == .record ? 0 : overlapTokens
+        // Tokens from each piece to the end, so the tail check below is O(1) per passage.
+        var tokensFrom = [Int](repeating: 0, count: pieces.count + 1)
+        for index in stride(from: pieces.count - 1, through: 0, by: -1) { tokensFrom[index] = tokensFrom[index + 1] + pieces[index].tokens }
 
         var passages: [Passage] = []
         var first = 0
@@ -81,7 +85,7 @@ public struct Chunker: Sendable {
             }
             // A short tail joins the passage before it when the model's window allows.
             if last + 1 < pieces.count {
-                let rest = pieces[(last + 1)...].reduce(0) { $0 + $1.tokens }
+                let rest = tokensFrom[last + 1]
                 if rest < budget / 8 && tokens + rest <= hardLimit {
                     last = pieces.count - 1
                     tokens += rest
@@ -103,14 +107,24 @@ public struct Chunker: Sendable {
         return passages
     }
 
-    /// Cuts a sentence longer than the window into word-aligned pieces of about `budget` word pieces.
+    /// Cuts a sentence longer than the window into word-aligned pieces of about `budget` word pieces. A run without
+    /// white space longer than the tokenizer reads as one word (a URL, a base64 blob, a file with no spaces at all) is
+    /// cut every 100 characters, so no passage grows without bound.
     private func splitLong(_ range: Range<Int>, units: [UInt16], budget: Int) -> [(range: Range<Int>, tokens: Int)] {
         var words: [Range<Int>] = []
         var i = range.lowerBound
+        let longest = WordPieceTokenizer.maxWordCharacters
         while i < range.upperBound {
             while i < range.upperBound, units[i] == 0x20 || units[i] == 0x09 { i += 1 }
-            let s = i
-            while i < range.upperBound, units[i] != 0x20, units[i] != 0x09 { i += 1 }
+            var s = i
+            while i < range.upperBound, units[i] != 0x20, units[i] != 0x09 {
+                i += 1
+                // Not inside a surrogate pair.
+                if i - s >= longest, i < range.upperBound, !(0xDC00...0xDFFF).contains(units[i]) {
+                    words.append(s..<i)
+                    s = i
+                }
+            }
             if s < i { words.append(s..<i) }
         }
         // BERT's tokenizer splits on white space first, so a run of words has the sum of its words' pieces.

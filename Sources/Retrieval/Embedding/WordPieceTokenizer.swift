@@ -19,7 +19,11 @@ public struct WordPieceTokenizer: Sendable {
     /// Longest sequence produced, `[CLS]` and `[SEP]` included.
     public let maxLength: Int
     private let specialTokens: [(text: [Unicode.Scalar], id: Int32)]
-    private static let maxWordCharacters = 100
+    /// Longer words are `[UNK]`, as in the reference; the chunker cuts longer runs at this length.
+    public static let maxWordCharacters = 100
+    /// The most scalars of any vocabulary piece (without `##`): no longer candidate can match, so the greedy search
+    /// starts there instead of at the word's end.
+    private let longestPiece: Int
 
     /// Loads `vocab.txt` (one token a line; the line number is the id).
     /// - Throws: ``EmbeddingError`` when the file is missing or lacks a special token.
@@ -42,6 +46,9 @@ public struct WordPieceTokenizer: Sendable {
             return id
         }
         self.vocabulary = vocabulary
+        longestPiece = vocabulary.keys.reduce(1) { longest, piece in
+            max(longest, piece.hasPrefix("##") ? piece.unicodeScalars.count - 2 : piece.unicodeScalars.count)
+        }
         unknownID = try special("[UNK]")
         classifierID = try special("[CLS]")
         separatorID = try special("[SEP]")
@@ -139,9 +146,18 @@ public struct WordPieceTokenizer: Sendable {
 
     /// Full Unicode lower-casing, scalar by scalar, as the reference does: no context rules (a final Σ becomes σ,
     /// not ς, which `String.lowercased()` would give).
+    /// - Complexity: O(n). (Appending each mapping with `append(contentsOf:)` copied the whole text every time:
+    ///   quadratic, 17 s for a 1 MB line; `Benchmarks/README.md`, "Document size".)
     static func lowercase(_ text: String) -> String {
         var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars { out.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars) }
+        for scalar in text.unicodeScalars {
+            if scalar.isASCII {
+                let value = scalar.value
+                out.append((65...90).contains(value) ? Unicode.Scalar(value + 32)! : scalar)
+                continue
+            }
+            for mapped in scalar.properties.lowercaseMapping.unicodeScalars { out.append(mapped) }
+        }
         return String(out)
     }
 
@@ -215,7 +231,7 @@ public struct WordPieceTokenizer: Sendable {
         var pieces = [Int32]()
         var start = 0
         while start < scalars.count {
-            var end = scalars.count
+            var end = min(scalars.count, start + longestPiece)
             var found: Int32?
             while start < end {
                 var candidate = String(String.UnicodeScalarView(scalars[start..<end]))
