@@ -69,7 +69,7 @@ test: deps
 	# Redis likewise, on 127.0.0.1:56379 with a password and no persistence.
 	OMNIFIN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh start)" OMNIFIN_TEST_REDIS_URL="$$(scripts/test-redis.sh start)" \
 	  OMNIFIN_TEST_PYTHON="$(API_VENV)/bin/python" swift test --skip-build --no-parallel
-	python3 -m py_compile Benchmarks/peers/*.py scripts/*.py Tests/ChatAPITests/Fixtures/*.py Tests/Browser/*.py
+	python3 -m py_compile Benchmarks/peers/*.py scripts/*.py Tests/ServerTesting/Fixtures/*.py Tests/Browser/*.py
 	# The OpenAPI document: valid OpenAPI 3.1, one operation per route, and the live server fuzzed against it.
 	"$(API_VENV)/bin/python" scripts/check-openapi.py
 	PATH="$(API_VENV)/bin:$$PATH" scripts/schemathesis.sh .build/debug/omnifin 25

@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "Retrieval", targets: ["Retrieval"]),
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "Chat", targets: ["Chat"]),
+        .library(name: "Voice", targets: ["Voice"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The generic CBLAS interface (Debian's libblas-dev); OpenBLAS answers behind libblas.so.3 at run time.
@@ -49,6 +52,8 @@ let package = Package(
             ],
             linkerSettings: [.linkedLibrary("pocketsphinx"), .linkedLibrary("sphinxbase"), .linkedLibrary("espeak-ng")]
         ),
+        // Every setting read from the environment, in one place; the other targets get typed values.
+        .target(name: "Settings", swiftSettings: swiftSettings),
         .target(
             name: "Index",
             dependencies: ["CBLAS"],
@@ -71,6 +76,7 @@ let package = Package(
             dependencies: [
                 "Index",
                 "Storage",
+                "Settings",
                 "CBLAS",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -85,16 +91,82 @@ let package = Package(
             dependencies: ["Retrieval", "Storage"],
             swiftSettings: swiftSettings
         ),
+        // Accounts outside HTTP: the rules an account must satisfy, bcrypt, tokens, who may sign up, creating one.
+        .target(
+            name: "Accounts",
+            dependencies: [
+                "Storage",
+                "Settings",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A turn of the chat: retrieval for the question, the prompt, the generators, citations, evaluation.
+        .target(
+            name: "Chat",
+            dependencies: [
+                "Retrieval",
+                "Storage",
+                "Settings",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Speech in and out, and the knowledge bank's speech language model.
+        .target(
+            name: "Voice",
+            dependencies: [
+                "CVoice",
+                "Retrieval",
+                "Settings",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Small protocol clients: RESP for Redis, SMTP for mail.
+        .target(
+            name: "Redis",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Mail",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP only: the application, its middleware, controllers, services and web pages.
         .target(
             name: "ChatAPI",
             dependencies: [
                 "Retrieval",
                 "Ingest",
-                "CVoice",
                 "Storage",
+                "Accounts",
+                "Chat",
+                "Voice",
+                "Redis",
+                "Mail",
+                "Settings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -104,20 +176,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Resources/openapi.json"), .copy("Resources/web")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "OmnifinBenchmarks",
-            dependencies: ["Index", "Retrieval", "Storage"],
+            dependencies: ["Index", "Retrieval", "Storage", "Voice", "Chat", "Ingest"],
             path: "Benchmarks/Sources/OmnifinBenchmarks",
             swiftSettings: swiftSettings
         ),
         // Fuzz targets for every parser of outside data (make fuzz builds them with libFuzzer).
         .executableTarget(
             name: "OmnifinFuzz",
-            dependencies: ["Index", "Retrieval", "Ingest", "ChatAPI"],
+            dependencies: [
+                "Index", "Retrieval", "Ingest", "Voice", "Chat", "ChatAPI", "Settings", "Storage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -128,9 +205,14 @@ let package = Package(
                 "Storage",
                 "ChatAPI",
                 "Ingest",
+                "Accounts",
+                "Chat",
+                "Voice",
+                "Settings",
                 "OmnifinBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -159,16 +241,42 @@ let package = Package(
             name: "ChatAPITests",
             dependencies: [
                 "ChatAPI",
+                "Accounts",
+                "Chat",
+                "Voice",
+                "Redis",
+                "Mail",
+                "Settings",
                 "Ingest",
                 "Retrieval",
                 "Storage",
                 "StoreTesting",
+                "ServerTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
+        // Test servers several test targets start: Redis, an SMTP server, self-signed certificates.
+        .target(
+            name: "ServerTesting",
+            dependencies: ["Redis"],
+            path: "Tests/ServerTesting",
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"], swiftSettings: swiftSettings),
+        .testTarget(name: "AccountsTests", dependencies: ["Accounts", "Settings", "Storage", "StoreTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ChatTests",
+            dependencies: ["Chat", "Retrieval", "Storage", "StoreTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "VoiceTests", dependencies: ["Voice", "Retrieval", "Ingest", "Storage"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RedisTests", dependencies: ["Redis", "ServerTesting", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
+        .testTarget(name: "MailTests", dependencies: ["Mail", "ServerTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IngestTests",
             dependencies: ["Ingest", "Retrieval", "Storage", "StoreTesting"],

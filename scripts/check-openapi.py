@@ -8,7 +8,7 @@
 2. Extracts every route `Sources/ChatAPI` registers and compares them with the document's operations:
    - `router.get("healthz") …` (any `router.METHOD("path"` call: routes on the root router);
    - `var NAME: RouteCollection<…> { routes.get(":id", use: …) … }` inside a top-level type, mounted in
-     `Application+build.swift` by `X.addRoutes(TYPE(…).NAME, atPath: "…")` or `X.addRoutes(variable.NAME, atPath: "…")`
+     `App/Application+build.swift` by `X.addRoutes(TYPE(…).NAME, atPath: "…")` or `X.addRoutes(variable.NAME, atPath: "…")`
      (the variable resolved through `let variable = TYPE(`), where `X` is `router` or a group
      `let X = router.group("…")…`; a group whose chain adds `TokenAuthenticator` is authenticated.
    Path parameters `:id` become `{id}`. The web pages' routes (`WebAssets.swift`) are not API operations and are skipped. Also checks that public routes have `security: []` and authenticated ones
@@ -51,7 +51,7 @@ def route_collections(files):
     collections = {}
     for file in files:
         text = file.read_text(encoding="utf-8")
-        types = [(m.start(), m.group(1)) for m in re.finditer(r"^(?:public |internal |private |fileprivate )?(?:final )?(?:struct|class|enum|actor|extension)\s+(\w+)", text, re.M)]
+        types = [(m.start(), m.group(1)) for m in re.finditer(r"^(?:public |package |internal |private |fileprivate )?(?:final )?(?:struct|class|enum|actor|extension)\s+(\w+)", text, re.M)]
         for m in re.finditer(r"\bvar\s+(\w+)\s*:\s*RouteCollection<[^>]*>\s*\{", text):
             owner = [name for start, name in types if start < m.start()]
             if not owner:
@@ -71,7 +71,7 @@ def implemented_routes(sources):
     """{(METHOD, path): authenticated?} for every route the router gets."""
     # The web pages (WebAssets.swift: `/`, `/admin`, `/assets/**` …) are documents for browsers, not API operations.
     files = sorted(path for path in sources.rglob("*.swift") if path.name != "WebAssets.swift")
-    build = sources / "Application+build.swift"
+    build = sources / "App" / "Application+build.swift"
     if not build.exists():
         raise SourceError(f"{build} is missing")
     build_text = build.read_text(encoding="utf-8")

@@ -3,6 +3,7 @@ import Foundation
 import Index
 import Ingest
 import Retrieval
+import Settings
 
 /// Fuzz targets for every parser that reads data from outside: index snapshots, vector files, safetensors headers,
 /// WAV and multipart recordings, JSON request bodies, prompt templates and the CRM/ERP export readers.
@@ -33,11 +34,11 @@ enum FuzzTarget: String, CaseIterable {
         case .safetensors:
             _ = try? SafeTensors(data: Data(bytes))
         case .recording:
-            UntrustedInput.recording(Array(bytes))
+            Parsers.recording(Array(bytes))
         case .json:
-            UntrustedInput.requestBody(Data(bytes))
+            Parsers.requestBody(Data(bytes))
         case .prompt:
-            UntrustedInput.promptTemplate(String(decoding: bytes, as: UTF8.self))
+            Parsers.promptTemplate(String(decoding: bytes, as: UTF8.self))
         case .export:
             // The first byte picks the reader, the rest is the file.
             guard let first = bytes.first else { return }
@@ -76,7 +77,7 @@ enum Scratch {
 
     static func withFile(_ bytes: UnsafeRawBufferPointer, suffix: String = ".bin", _ body: (String) -> Void) {
         let path = directory + "/input" + suffix
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         body(path)
     }
 }
@@ -108,7 +109,7 @@ struct Fuzz {
 
 extension FuzzTarget {
     static let selected: FuzzTarget = {
-        let name = ProcessInfo.processInfo.environment["OMNIFIN_FUZZ_TARGET"] ?? ""
+        let name = (try? Settings.read())?.fuzzTarget ?? ""
         guard let target = FuzzTarget(rawValue: name) else {
             FileHandle.standardError.write(Data("set OMNIFIN_FUZZ_TARGET to one of \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n".utf8))
             exit(2)

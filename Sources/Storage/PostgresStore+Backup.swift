@@ -84,9 +84,9 @@ public enum PostgresTools {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [tool, "--host=\(server.host)", "--port=\(server.port)", "--username=\(server.username)", "--no-password"] + arguments
-        var environment = ProcessInfo.processInfo.environment
+        // Only what the tool needs: the server's own secrets (the data key, API keys) stay out of its environment.
+        var environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8", "PGSSLMODE": server.tls.rawValue]
         environment["PGPASSWORD"] = server.password
-        environment["PGSSLMODE"] = server.tls.rawValue
         process.environment = environment
         let errors = Pipe()
         process.standardError = errors

@@ -1,5 +1,5 @@
 import ArgumentParser
-import ChatAPI
+import Accounts
 import Foundation
 import Logging
 import Storage
@@ -23,23 +23,15 @@ struct CreateUser: AsyncParsableCommand {
     @Option(help: "sqlite:PATH or postgres://… (default: OMNIFIN_DATABASE_URL or \(DatabaseLocation.defaultURL)).") var database: String?
 
     func run() async throws {
-        var logger = Logger(label: "omnifin.admin")
-        logger.logLevel = .warning
-        let url = database ?? ProcessInfo.processInfo.environment["OMNIFIN_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? DatabaseLocation.defaultURL
-        let store: any OmnifinStore
-        do {
-            store = try await StoreFactory.open(url: url, logger: logger)
-        } catch let error as StoreError {
-            throw ValidationError(error.message)
-        }
+        let store = try await Wiring.store(Wiring.databaseURL(database, try Wiring.settings()), logger: Wiring.logger("omnifin.admin"))
         do {
             let user = try await Accounts.createUser(
                 in: store, email: email, password: password, displayName: name ?? String(email.prefix { $0 != "@" }), role: role)
             await store.close()
             print("created \(user.role) \(user.email) (\(user.id))")
-        } catch let error as Accounts.Invalid {
+        } catch let error as AccountError {
             await store.close()
-            throw ValidationError(error.description)
+            throw ValidationError(error.message)
         }
     }
 }

@@ -35,7 +35,7 @@ struct BenchDocument: AsyncParsableCommand {
         guard let textShape = DocumentSizeBenchmark.Shape(rawValue: shape) else {
             throw ValidationError("--shape must be one of \(DocumentSizeBenchmark.Shape.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let embedder = try BuiltinEmbedder()
+        let embedder = try Wiring.builtinEmbedder(try Wiring.settings())
         let chunker = KnowledgeBank.defaultChunker(for: embedder)
         var logger = Logger(label: "omnifin.bench")
         logger.logLevel = .warning

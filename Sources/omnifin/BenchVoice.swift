@@ -1,5 +1,6 @@
 import ArgumentParser
-import ChatAPI
+import OmnifinBenchmarks
+import Voice
 import Foundation
 import Retrieval
 
@@ -40,7 +41,7 @@ struct BenchVoice: AsyncParsableCommand {
     func run() async throws {
         guard let text = try? String(contentsOfFile: questions, encoding: .utf8) else { throw ValidationError("cannot read \(questions)") }
         let list = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
-        let documents = try SeedFolder.documents(in: corpus)
+        let documents = try Wiring.markdownFolder(corpus)
         let speedList = speeds.split(separator: ",").compactMap { Int($0) }
         guard !list.isEmpty, !speedList.isEmpty else { throw ValidationError("no questions or speeds") }
         guard worst >= 0 else { throw ValidationError("--worst must be 0 or more") }
@@ -52,7 +53,7 @@ struct BenchVoice: AsyncParsableCommand {
             }
         }
         let mixtures = try questionWeights.map { try shares($0, { (0...1).contains($0) }, "question weights are between 0 and 1") }
-        let speech = try SpeechConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        let speech = SpeechConfiguration(try Wiring.settings())
         let stockShares =
             try stockWeights.map { try shares($0, SpeechConfiguration.isStockWeight, "stock weights are from 0 to below 1") } ?? [speech.stockWeight]
         let wordCap = maxWords ?? speech.maximumWords

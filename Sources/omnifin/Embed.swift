@@ -35,7 +35,7 @@ struct Embed: ParsableCommand {
     func run() throws {
         do {
             let texts = try source.texts()
-            let embedder = try BuiltinEmbedder(threads: source.threads)
+            let embedder = try Wiring.builtinEmbedder(try Wiring.settings(), threads: source.threads)
             let (vectors, tokens) = embedder.embedFlat(texts)
             try VectorFile.writeFloatVectors(vectors, dimension: embedder.dimension ?? 384, to: output)
             FileHandle.standardError.write(Data("embedded \(texts.count) texts (\(tokens) tokens) into \(output)\n".utf8))
@@ -64,7 +64,7 @@ struct BenchEmbed: ParsableCommand {
 
     func run() throws {
         do {
-            let report = EmbedBenchmark.run(texts: try source.texts(), embedder: try BuiltinEmbedder(threads: source.threads))
+            let report = EmbedBenchmark.run(texts: try source.texts(), embedder: try Wiring.builtinEmbedder(try Wiring.settings(), threads: source.threads))
             print(json ? report.json : report.table)
         } catch let error as EmbeddingError {
             throw ValidationError(error.message)

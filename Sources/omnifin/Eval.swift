@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import ChatAPI
+import Chat
 import Logging
 import Retrieval
 import Storage
@@ -67,12 +67,12 @@ struct Eval: AsyncParsableCommand {
         }
         let builtin: BuiltinEmbedder
         do {
-            builtin = try BuiltinEmbedder(threads: threads)
+            builtin = try Wiring.builtinEmbedder(try Wiring.settings(), threads: threads)
         } catch let error as EmbeddingError {
             throw ValidationError(error.message)
         }
         let embedder: any Embedder =
-            noCache ? builtin : try DiskCachedEmbedder(builtin, path: DiskCachedEmbedder.defaultPath(model: builtin.modelName, directory: cacheDirectory))
+            noCache ? builtin : try DiskCachedEmbedder(builtin, path: DiskCachedEmbedder.defaultPath(model: builtin.modelName, directory: cacheDirectory, settings: try Wiring.settings()))
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-eval-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -164,15 +164,15 @@ struct Eval: AsyncParsableCommand {
         } catch {
             throw ValidationError("--questions \(path): \(error)")
         }
-        let builtin = try BuiltinEmbedder(threads: threads)
+        let builtin = try Wiring.builtinEmbedder(try Wiring.settings(), threads: threads)
         let embedder: any Embedder =
-            noCache ? builtin : try DiskCachedEmbedder(builtin, path: DiskCachedEmbedder.defaultPath(model: builtin.modelName, directory: cacheDirectory))
+            noCache ? builtin : try DiskCachedEmbedder(builtin, path: DiskCachedEmbedder.defaultPath(model: builtin.modelName, directory: cacheDirectory, settings: try Wiring.settings()))
         let store = try SQLiteStore(path: ":memory:")
         defer { Task { await store.close() } }
         var logger = Logger(label: "omnifin.eval")
         logger.logLevel = .warning
         let (bank, _) = try await KnowledgeBank.open(store: store, embedder: embedder, chunker: KnowledgeBank.defaultChunker(for: embedder), logger: logger)
-        let outcomes = try await bank.upsert(try SeedFolder.documents(in: corpus), rights: .everything)
+        let outcomes = try await bank.upsert(try Wiring.markdownFolder(corpus), rights: .everything)
         var idOfFile: [String: String] = [:]
         for outcome in outcomes {
             if let document = try await store.document(id: outcome.documentID), let file = document.externalID { idOfFile[file] = outcome.documentID }

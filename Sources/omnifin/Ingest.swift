@@ -42,8 +42,7 @@ struct IngestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "omnifin.ingest")
-        logger.logLevel = .warning
+        let logger = Wiring.logger("omnifin.ingest")
         let (store, knowledge, _) = try await bank.open(logger: logger)
         var options = IngestPipeline.Options(source: source, format: IngestFormat(rawValue: format), prune: prune)
         options.type = type

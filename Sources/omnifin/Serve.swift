@@ -1,3 +1,4 @@
+import Accounts
 import ArgumentParser
 import ChatAPI
 import Foundation
@@ -5,6 +6,7 @@ import Hummingbird
 import Ingest
 import Logging
 import Retrieval
+import Settings
 import ServiceLifecycle
 import UnixSignals
 import Storage
@@ -42,10 +44,11 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Load the demo knowledge (corpora/, or OMNIFIN_DEMO_DIR) when the knowledge bank is empty.") var demo = false
 
     func run() async throws {
+        let settings = try Wiring.settings()
         var configuration: ServerConfiguration
         do {
-            configuration = try ServerConfiguration.fromEnvironment()
-        } catch let error as ServerConfiguration.Invalid {
+            configuration = try ServerConfiguration(settings)
+        } catch {
             throw ValidationError(error.description)
         }
         if let host { configuration.host = host }
@@ -53,38 +56,23 @@ struct Serve: AsyncParsableCommand {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
             configuration.port = port
         }
-        if host != nil || port != nil, ProcessInfo.processInfo.environment["OMNIFIN_PUBLIC_URL"] == nil {
+        if host != nil || port != nil, settings.publicURL == nil {
             configuration.publicURL = "http://\(configuration.host):\(configuration.port)"
         }
         if let database { configuration.databaseURL = database }
         if let snapshot { configuration.snapshotPath = snapshot }
 
-        try Self.bootstrapLogging()
+        try Self.bootstrapLogging(settings)
         ProcessMetrics.bootstrap()
-        var logger = Logger(label: "omnifin")
-        logger.logLevel = .info
-        let store: any OmnifinStore
-        let embedder: any Embedder
-        do {
-            store = try await StoreFactory.open(url: configuration.databaseURL, logger: logger)
-            embedder = try EmbedderConfiguration.fromEnvironment()
-        } catch let error as StoreError {
-            throw ValidationError(error.message)
-        } catch let error as EmbeddingError {
-            throw ValidationError(error.message)
-        }
-        let (bank, _) = try await KnowledgeBank.open(
-            store: store, embedder: embedder, chunker: KnowledgeBank.defaultChunker(for: embedder),
-            configuration: .init(
-                hnsw: .init(efSearch: configuration.efSearch), snapshotPath: configuration.snapshotPath,
-                maximumDocumentBytes: configuration.maximumDocumentBytes),
-            logger: logger)
+        let logger = Wiring.logger("omnifin", level: .info)
+        let (store, bank, _) = try await Wiring.knowledgeBank(
+            url: configuration.databaseURL, snapshotPath: configuration.snapshotPath, settings: settings, logger: logger)
         // The demo is for trying Omnifin out on this machine: anyone who reaches it may sign up, unless told otherwise.
         if demo && configuration.signup == nil { configuration.signup = .open }
         if demo {
-            let folder = ProcessInfo.processInfo.environment["OMNIFIN_DEMO_DIR"] ?? "corpora"
+            let folder = settings.demoDirectory ?? "corpora"
             if bank.documentCount == 0 {
-                let inputs = try SeedFolder.documents(in: folder)
+                let inputs = try Wiring.markdownFolder(folder)
                 _ = try await bank.upsert(inputs, rights: .everything)
                 logger.info("loaded \(inputs.count) demo documents from \(folder) into the empty knowledge bank")
             } else {
@@ -92,7 +80,7 @@ struct Serve: AsyncParsableCommand {
             }
         }
         for folder in seed {
-            let inputs = try SeedFolder.documents(in: folder)
+            let inputs = try Wiring.markdownFolder(folder)
             let outcomes = try await bank.upsert(inputs, rights: .everything)
             let changed = outcomes.filter { $0.change != .unchanged }.count
             logger.info("seeded \(inputs.count) documents from \(folder): \(changed) new or changed")
@@ -123,39 +111,17 @@ struct Serve: AsyncParsableCommand {
 extension Serve {
     /// Logs go to standard output as text, or as JSON lines with `OMNIFIN_LOG_FORMAT=json`, or as JSON lines into
     /// `OMNIFIN_LOG_FILE` rotated at `OMNIFIN_LOG_MAX_BYTES` (default 10 MB, five old files kept).
-    static func bootstrapLogging() throws {
-        let environment = ProcessInfo.processInfo.environment
-        if let path = environment["OMNIFIN_LOG_FILE"], !path.isEmpty {
-            let maximum = Int(environment["OMNIFIN_LOG_MAX_BYTES"] ?? "") ?? 10 << 20
-            guard maximum >= 4096 else { throw ValidationError("OMNIFIN_LOG_MAX_BYTES must be at least 4096") }
+    static func bootstrapLogging(_ settings: Settings) throws {
+        if let path = settings.logFile {
             let file: RotatingLogFile
             do {
-                file = try RotatingLogFile(path: path, maximumBytes: maximum)
+                file = try RotatingLogFile(path: path, maximumBytes: settings.logMaximumBytes)
             } catch {
                 throw ValidationError("OMNIFIN_LOG_FILE \(path) cannot be written: \(error)")
             }
             LoggingSystem.bootstrap { label in JSONLogHandler(label: label, file: file) }
-        } else if environment["OMNIFIN_LOG_FORMAT"] == "json" {
+        } else if settings.jsonLogs {
             LoggingSystem.bootstrap { label in JSONLogHandler(label: label, file: nil) }
-        }
-    }
-}
-
-/// Markdown and text files as knowledge documents (front matter, then the first `# ` heading or the file name as
-/// the title). A `README.md` describes the folder and is not loaded.
-enum SeedFolder {
-    static func documents(in folder: String) throws -> [DocumentInput] {
-        let root = URL(fileURLWithPath: folder)
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
-            throw ValidationError("\(folder) is not a readable folder")
-        }
-        return try names.sorted().filter { ($0.hasSuffix(".md") || $0.hasSuffix(".txt")) && $0 != "README.md" }.map { name in
-            let text = try String(contentsOf: root.appendingPathComponent(name), encoding: .utf8)
-            do {
-                return try MarkdownReader.document(text, name: name, source: "corpora")
-            } catch {
-                throw ValidationError("\(folder)/\(error)")
-            }
         }
     }
 }

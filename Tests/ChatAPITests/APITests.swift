@@ -1,7 +1,8 @@
+@testable import Accounts
 import ChatAPI
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore

@@ -1,11 +1,12 @@
+@testable import Accounts
 import ChatAPI
 import Foundation
 import HTTPTypes
-import Storage
+import HummingbirdTesting
 import NIOCore
 import Retrieval
+import Storage
 import StoreTesting
-import HummingbirdTesting
 import Testing
 
 /// Accounts on a live server: no takeover of an address before its owner registers, a way back in by e-mail, and

@@ -1,3 +1,4 @@
+@testable import Accounts
 @testable import ChatAPI
 import Foundation
 import HTTPTypes

@@ -1,12 +1,15 @@
+@testable import Accounts
 @testable import ChatAPI
 import Foundation
 import HTTPTypes
-import NIOCore
-import Storage
-import Retrieval
-import StoreTesting
 import HummingbirdTesting
+import NIOCore
+import Retrieval
+import Settings
+import Storage
+import StoreTesting
 import Testing
+import Voice
 
 /// The smaller findings of the hostile test, each on a live server: who may sign up, client addresses behind a
 /// proxy, form-encoded queries, inclusive date ranges, what the public health routes reveal, voice switched off.

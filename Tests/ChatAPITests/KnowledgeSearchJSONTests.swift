@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import Testing
 
 @testable import ChatAPI
@@ -27,14 +28,14 @@ struct KnowledgeSearchJSONTests {
             KnowledgeController.SearchResponse(query: "q", mode: "hybrid", hits: []),
             KnowledgeController.SearchResponse(query: strings[2], mode: "bm25", hits: hits),
         ] {
-            let expected = try AppRequestContext.makeResponseEncoder().encode(response)
+            let expected = try StoredJSON.encoder.encode(response)
             #expect(String(decoding: response.json(), as: UTF8.self) == String(decoding: expected, as: UTF8.self))
         }
         // The analytics event of a search, as JSONText writes it.
         for (index, number) in numbers.enumerated() where number >= 0 {
             let sealed: String? = index % 2 == 0 ? nil : strings[index % strings.count]
             let event = KnowledgeController.SearchEvent(latencyMs: number, hits: index, queryKey: strings[(index + 3) % strings.count], querySealed: sealed)
-            #expect(String(decoding: event.json(), as: UTF8.self) == JSONText.encode(event), "\(event)")
+            #expect(String(decoding: event.json(), as: UTF8.self) == StoredJSON.encode(event), "\(event)")
         }
     }
 }

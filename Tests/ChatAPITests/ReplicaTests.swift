@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Retrieval
 import StoreTesting
+import ServerTesting
 import Testing
 
 /// Two `omnifin serve` replicas on one PostgreSQL database, each on its own socket with its background services.

@@ -7,34 +7,19 @@ import Logging
 import Retrieval
 import Storage
 import StoreTesting
+import ServerTesting
 import Testing
 
 @Suite("TLS, request ids, log files", .serialized)
 struct TLSAndLoggingTests {
     /// A self-signed certificate for 127.0.0.1, made with openssl for this test.
-    static func selfSignedCertificate(in directory: URL) throws -> (certificate: String, key: String) {
-        let certificate = directory.appendingPathComponent("cert.pem").path
-        let key = directory.appendingPathComponent("key.pem").path
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-        ]
-        openssl.standardOutput = FileHandle.nullDevice
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        try #require(openssl.terminationStatus == 0, "openssl could not make a certificate")
-        return (certificate, key)
-    }
 
     @Test("with OMNIFIN_TLS_CERT and OMNIFIN_TLS_KEY the server speaks HTTPS and sends HSTS; a bad pair fails clearly")
     func https() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (certificate, key) = try Self.selfSignedCertificate(in: directory)
+        let (certificate, key) = try SelfSignedCertificate.make(in: directory)
         let store = try SQLiteStore(path: directory.appendingPathComponent("omnifin.db").path)
         let embedder = try APIHarness.embedder.get()
         let (bank, _) = try await KnowledgeBank.open(store: store, embedder: embedder, chunker: KnowledgeBank.defaultChunker(for: embedder))

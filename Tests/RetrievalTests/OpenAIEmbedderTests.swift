@@ -197,8 +197,8 @@ struct OpenAIEmbedderTests {
 
     @Test("Retry-After is read as seconds or as an HTTP date")
     func retryAfter() {
-        #expect(OpenAIEmbedder.retryAfter(HTTPHeaders([("Retry-After", "7")])) == 7)
-        #expect(OpenAIEmbedder.retryAfter(HTTPHeaders([("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")])) == 0)
-        #expect(OpenAIEmbedder.retryAfter(HTTPHeaders()) == nil)
+        #expect(LLMAPIConfiguration.retryAfter(HTTPHeaders([("Retry-After", "7")])) == 7)
+        #expect(LLMAPIConfiguration.retryAfter(HTTPHeaders([("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")])) == 0)
+        #expect(LLMAPIConfiguration.retryAfter(HTTPHeaders()) == nil)
     }
 }

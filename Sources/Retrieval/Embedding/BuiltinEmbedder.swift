@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Index
+public import Settings
 import Synchronization
 
 /// all-MiniLM-L6-v2 running in process: the WordPiece tokenizer, the 6-layer BERT encoder on BLAS, mean pooling
@@ -11,11 +12,13 @@ import Synchronization
 public final class BuiltinEmbedder: Embedder {
     public static let name = "all-MiniLM-L6-v2"
 
-    /// `OMNIFIN_MODEL_DIR`, or `~/.cache/omnifin/models/all-MiniLM-L6-v2`.
+    /// Where `make model` puts the files: `~/.cache/omnifin/models/all-MiniLM-L6-v2`.
     public static var defaultDirectory: String {
-        if let configured = ProcessInfo.processInfo.environment["OMNIFIN_MODEL_DIR"], !configured.isEmpty { return configured }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/omnifin/models/all-MiniLM-L6-v2").path
+        FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/omnifin/models/all-MiniLM-L6-v2").path
     }
+
+    /// `OMNIFIN_MODEL_DIR`, else ``defaultDirectory``.
+    public static func directory(_ settings: Settings) -> String { settings.modelDirectory ?? defaultDirectory }
 
     public let modelName = BuiltinEmbedder.name
     public var dimension: Int? { encoder.configuration.hiddenSize }

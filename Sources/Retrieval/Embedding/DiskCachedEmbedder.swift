@@ -1,4 +1,5 @@
 public import Foundation
+public import Settings
 import Index
 
 /// An embedder that remembers every vector in a file, so re-running an evaluation (or re-importing a corpus)
@@ -38,9 +39,10 @@ public final class DiskCachedEmbedder: Embedder, @unchecked Sendable {
         }
     }
 
-    /// The cache file for `model` under `directory`.
-    public static func defaultPath(model: String, directory: String? = nil) -> String {
-        let root = directory ?? (ProcessInfo.processInfo.environment["HOME"].map { $0 + "/.cache/omnifin/embeddings" } ?? "var/embeddings")
+    /// The cache file for `model` under `directory`, else under the settings' cache folder (`~/.cache/omnifin`),
+    /// else under `var/`.
+    public static func defaultPath(model: String, directory: String? = nil, settings: Settings = Settings()) -> String {
+        let root = directory ?? (settings.cacheDirectory.map { $0 + "/embeddings" } ?? "var/embeddings")
         let safe = model.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }
         return root + "/" + String(safe) + ".vectors"
     }

@@ -4,42 +4,6 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// Settings of an OpenAI-compatible API (OpenAI, vLLM, llama.cpp server, Ollama, …), from the environment.
-public struct LLMAPIConfiguration: Sendable, Equatable {
-    /// `OMNIFIN_LLM_BASE_URL`, e.g. `https://api.openai.com` or `http://127.0.0.1:11434` (a trailing `/v1` is fine).
-    public var baseURL: String
-    /// `OMNIFIN_LLM_API_KEY`, sent as a bearer token when set.
-    public var apiKey: String?
-    /// Seconds before one request is abandoned (and retried).
-    public var timeout: Double = 30
-    /// Attempts after the first one for 429, 5xx, timeouts and connection failures.
-    public var maxRetries = 4
-    /// First backoff in seconds; doubled each attempt, with jitter, capped at ``maxBackoff``.
-    public var initialBackoff: Double = 0.5
-    public var maxBackoff: Double = 20
-
-    public init(baseURL: String, apiKey: String? = nil) {
-        self.baseURL = baseURL
-        self.apiKey = apiKey
-    }
-
-    /// The configuration of `OMNIFIN_LLM_BASE_URL` and `OMNIFIN_LLM_API_KEY`, or `nil` when no base URL is set.
-    public static func fromEnvironment(_ environment: [String: String]? = nil) -> LLMAPIConfiguration? {
-        let environment = environment ?? ProcessInfo.processInfo.environment
-        guard let base = environment["OMNIFIN_LLM_BASE_URL"], !base.isEmpty else { return nil }
-        let key = environment["OMNIFIN_LLM_API_KEY"]
-        return LLMAPIConfiguration(baseURL: base, apiKey: key?.isEmpty == true ? nil : key)
-    }
-
-    /// `{base}/v1/{path}`, whether or not the base already ends in `/v1`.
-    public func url(_ path: String) -> String {
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
-        if !base.hasSuffix("/v1") { base += "/v1" }
-        return base + "/" + path
-    }
-}
-
 /// Embeddings from an OpenAI-compatible `POST /v1/embeddings`.
 ///
 /// Texts go out in batches of ``batchSize``, at most ``maxConcurrentRequests`` at a time. 429 and 5xx answers,
@@ -117,71 +81,58 @@ public final class OpenAIEmbedder: Embedder {
         var data: [Item]
     }
 
-    private struct APIErrorBody: Decodable {
-        struct Detail: Decodable { var message: String? }
-        var error: Detail?
-    }
-
     private func embedBatch(_ texts: [String]) async throws -> [[Float]] {
         let body = try JSONEncoder().encode(Request(model: modelName, input: texts))
-        var attempt = 0
-        while true {
-            let outcome: Outcome
+        let data = try await configuration.withRetries { attempt in
             do {
-                outcome = try await withDeadline(seconds: configuration.timeout) { try await self.send(body) }
+                return try await withDeadline(seconds: configuration.timeout) { try await self.send(body) }
+            } catch let failure as RetryableFailure {
+                throw RetryableFailure(unavailable(attempt: attempt, reason: "\(failure.error)"), retryAfter: failure.retryAfter)
             } catch let error as EmbeddingError {
                 throw error
             } catch {
-                outcome = .retry(after: nil, reason: "the request failed: \(error)")
-            }
-            switch outcome {
-            case .success(let data):
-                return try decode(data, expected: texts.count)
-            case .retry(let after, let reason):
-                guard attempt < configuration.maxRetries else {
-                    throw EmbeddingError(
-                        .apiUnavailable, "the embeddings API at \(configuration.url("embeddings")) failed \(attempt + 1) times; last: \(reason)")
-                }
-                let backoff = min(configuration.maxBackoff, configuration.initialBackoff * pow(2, Double(attempt))) * Double.random(in: 0.5...1)
-                let delay = min(max(after ?? 0, backoff), 60)
-                try await Task.sleep(for: .seconds(delay))
-                attempt += 1
+                throw RetryableFailure(unavailable(attempt: attempt, reason: "the request failed: \(error)"))
             }
         }
+        return try decode(data, expected: texts.count)
     }
 
-    private enum Outcome: Sendable {
-        case success(Data)
-        case retry(after: Double?, reason: String)
+    /// What is thrown when the retries are spent.
+    private func unavailable(attempt: Int, reason: String) -> EmbeddingError {
+        EmbeddingError(.apiUnavailable, "the embeddings API at \(configuration.url("embeddings")) failed \(attempt + 1) times; last: \(reason)")
     }
 
     /// Runs `work` with one deadline for the whole exchange: AsyncHTTPClient's own timeout stops at the response
     /// head, and a server that sends headers and then stalls the body must not hold a request forever.
-    private func withDeadline(seconds: Double, _ work: @escaping @Sendable () async throws -> Outcome) async throws -> Outcome {
-        try await withThrowingTaskGroup(of: Outcome.self) { group in
+    private func withDeadline(seconds: Double, _ work: @escaping @Sendable () async throws -> Data) async throws -> Data {
+        try await withThrowingTaskGroup(of: Data.self) { group in
             group.addTask { try await work() }
             group.addTask {
                 try await Task.sleep(for: .seconds(seconds))
-                return .retry(after: nil, reason: "no complete answer within \(seconds) s")
+                throw RetryableFailure(Reason(text: "no complete answer within \(seconds) s"))
             }
             defer { group.cancelAll() }
             return try await group.next()!
         }
     }
 
-    private func send(_ body: Data) async throws -> Outcome {
-        var request = HTTPClientRequest(url: configuration.url("embeddings"))
-        request.method = .POST
+    /// The text of a retryable failure, quoted in ``EmbeddingError`` when the retries are spent.
+    private struct Reason: Error, CustomStringConvertible {
+        var text: String
+        var description: String { text }
+    }
+
+    private func send(_ body: Data) async throws -> Data {
+        var request = configuration.request("embeddings", method: .POST)
         request.headers.add(name: "Content-Type", value: "application/json")
-        if let key = configuration.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
         request.body = .bytes(ByteBuffer(bytes: body))
         let response = try await client.execute(request, timeout: .milliseconds(Int64(configuration.timeout * 1000)))
         let data = Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
         let status = response.status.code
-        if (200..<300).contains(status) { return .success(data) }
-        let detail = (try? JSONDecoder().decode(APIErrorBody.self, from: data))?.error?.message ?? String(decoding: data.prefix(300), as: UTF8.self)
+        if (200..<300).contains(status) { return data }
+        let detail = LLMAPIConfiguration.providerDetail(data)
         if status == 429 || status == 408 || status >= 500 {
-            return .retry(after: Self.retryAfter(response.headers), reason: "HTTP \(status): \(detail)")
+            throw RetryableFailure(Reason(text: "HTTP \(status): \(detail)"), retryAfter: LLMAPIConfiguration.retryAfter(response.headers))
         }
         let hint: String
         switch status {
@@ -190,17 +141,6 @@ public final class OpenAIEmbedder: Embedder {
         default: hint = "the request was refused: check OMNIFIN_EMBEDDING_MODEL and OMNIFIN_LLM_BASE_URL"
         }
         throw EmbeddingError(.apiRejected, "\(hint) (HTTP \(status): \(detail))")
-    }
-
-    /// `Retry-After` in seconds, or as an HTTP date.
-    static func retryAfter(_ headers: HTTPHeaders) -> Double? {
-        guard let value = headers.first(name: "Retry-After")?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let seconds = Double(value) { return max(0, seconds) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: value).map { max(0, $0.timeIntervalSinceNow) }
     }
 
     private func decode(_ data: Data, expected: Int) throws -> [[Float]] {

@@ -72,3 +72,18 @@ extension KnowledgeBank {
         }
     }
 }
+
+extension KnowledgeBank {
+    /// Calls `changed` whenever another process commits a knowledge write (PostgreSQL's notifications), until
+    /// cancelled; returns at once for a store without notifications (``catchUp()`` on a timer covers it).
+    /// - Throws: when the notification connection is lost (follow again, with backoff).
+    public func followStoreChanges(_ changed: @escaping @Sendable () -> Void) async throws {
+        try await store.followKnowledgeChanges(changed)
+    }
+
+    /// Whether the store answers (for readiness).
+    /// - Throws: the store's error.
+    public func checkStore() async throws {
+        _ = try await store.knowledgeGeneration()
+    }
+}

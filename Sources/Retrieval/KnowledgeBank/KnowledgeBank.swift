@@ -95,7 +95,7 @@ public final class KnowledgeBank: @unchecked Sendable {
         static func key(source: String, externalID: String) -> String { source + "\u{1F}" + externalID }
     }
 
-    public let store: any KnowledgeStore
+    let store: any KnowledgeStore
     public let embedder: any Embedder
     public let chunker: Chunker
     public let configuration: Configuration

@@ -1,0 +1,119 @@
+public import Foundation
+
+/// Every setting Omnifin takes from its environment (`OMNIFIN_*`, and `HOME` for the cache folder), read and
+/// checked here and nowhere else. Each part of the program gets the typed values it needs passed down
+/// (`ServerConfiguration`, `ChatConfiguration`, `SpeechConfiguration`, the embedder, the store's address); a
+/// variable that is set but wrong stops the start with a message naming it.
+public struct Settings: Sendable, Equatable {
+    /// A variable that is set but cannot be used; the message names it and says what it may be.
+    public struct Invalid: Error, CustomStringConvertible, Equatable {
+        public var description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    /// An OpenAI-compatible API: `OMNIFIN_LLM_BASE_URL`, `OMNIFIN_LLM_API_KEY`, `OMNIFIN_LLM_TIMEOUT`.
+    public struct API: Sendable, Equatable {
+        public var baseURL: String
+        public var apiKey: String?
+        /// Seconds; `nil`: the client's default.
+        public var timeout: Double?
+
+        public init(baseURL: String, apiKey: String? = nil, timeout: Double? = nil) {
+            self.baseURL = baseURL
+            self.apiKey = apiKey
+            self.timeout = timeout
+        }
+    }
+
+    /// A speech tool: `builtin`, `api` (with its model) or `none`.
+    public enum SpeechEngine: Sendable, Equatable {
+        case builtin
+        case api(API, model: String)
+        case off
+    }
+
+    // Storage.
+    /// `OMNIFIN_DATABASE_URL`: `postgres://…` or `sqlite:PATH` (`nil`: the default `sqlite:var/omnifin.db`).
+    public var databaseURL: String?
+    /// `OMNIFIN_INDEX_SNAPSHOT`.
+    public var snapshotPath: String?
+
+    // Embeddings.
+    /// `OMNIFIN_EMBEDDING_MODEL`: `builtin` (default) or a model of the API.
+    public var embeddingModel = "builtin"
+    /// `OMNIFIN_MODEL_DIR`: the built-in model's files (`nil`: `~/.cache/omnifin/models/all-MiniLM-L6-v2`).
+    public var modelDirectory: String?
+    /// `$HOME/.cache/omnifin`: where vectors of evaluations are cached (`nil` without `HOME`).
+    public var cacheDirectory: String?
+    /// The OpenAI-compatible API (`OMNIFIN_LLM_BASE_URL`); `nil` when not set.
+    public var llm: API?
+
+    // Chat.
+    /// `OMNIFIN_CHAT_MODEL`: answers by this model of the API (needs `OMNIFIN_LLM_BASE_URL`).
+    public var chatModel: String?
+    /// `OMNIFIN_LLM_FALLBACK=builtin`: the built-in answerer when the LLM fails before its first token.
+    public var llmFallbackToBuiltin = false
+    /// `OMNIFIN_CHAT_RELEVANCE`: the cosine below which the bank has no answer.
+    public var chatRelevance: Double?
+
+    // Voice.
+    public var stt: SpeechEngine = .builtin
+    public var tts: SpeechEngine = .builtin
+    /// `OMNIFIN_TTS_VOICE` (default `alloy`).
+    public var ttsVoice = "alloy"
+    /// `OMNIFIN_STT_STOCK_WEIGHT`, from 0 to below 1.
+    public var sttStockWeight: Double?
+    /// `OMNIFIN_STT_MAX_WORDS`, 100–1,000,000.
+    public var sttMaximumWords: Int?
+    /// `OMNIFIN_STT_LANGUAGE_WEIGHT`, `OMNIFIN_STT_OPTIONS`: the built-in recogniser's decoder settings.
+    public var sttLanguageWeight: String?
+    public var sttOptions: [String]?
+
+    // The server.
+    public var host: String?
+    public var port: Int?
+    /// `OMNIFIN_PUBLIC_URL`: what links in e-mails start with.
+    public var publicURL: String?
+    /// `OMNIFIN_MAIL`: `file:DIR` or an `smtp://` / `smtps://` URL (checked by the mail transport).
+    public var mail: String?
+    public var rateLimitPerMinute: Int?
+    public var loginAttemptsPerMinute: Int?
+    public var hnswEfSearch: Int?
+    public var dataKey: String?
+    public var dataKeyFile: String?
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    public var importDirectory: String?
+    public var voiceDirectory: String?
+    public var webDirectory: String?
+    /// `OMNIFIN_SNAPSHOT_INTERVAL`: `.some(nil)` for 0 (only at shutdown); `nil` when not set.
+    public var snapshotInterval: Duration??
+    public var followInterval: Duration?
+    /// `OMNIFIN_REDIS_URL` (checked by the Redis client).
+    public var redisURL: String?
+    /// `OMNIFIN_SIGNUP` (checked by the sign-up policy).
+    public var signup: String?
+    public var trustedProxies: [IPNetwork] = []
+    public var metricsToken: String?
+    public var maximumDocumentBytes: Int?
+    public var inlineDocumentBytes: Int?
+    /// `OMNIFIN_DEMO_DIR`: the demo knowledge `--demo` loads (default `corpora`).
+    public var demoDirectory: String?
+
+    // Logging.
+    /// `OMNIFIN_LOG_FORMAT=json`.
+    public var jsonLogs = false
+    public var logFile: String?
+    public var logMaximumBytes = 10 << 20
+
+    // Tools.
+    /// `OMNIFIN_FUZZ_TARGET`: which fuzz target `omnifin-fuzz` runs under libFuzzer.
+    public var fuzzTarget: String?
+    /// The environment as it was, for child processes (`pg_dump` gets it with its password added).
+    public var inherited: [String: String] = [:]
+
+    public init() {}
+
+    /// This process's environment: the one place that reads it.
+    public static var processEnvironment: [String: String] { ProcessInfo.processInfo.environment }
+}
