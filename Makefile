@@ -21,7 +21,7 @@ MODEL_DIR  ?= $(if $(OMNIFIN_MODEL_DIR),$(OMNIFIN_MODEL_DIR),$(CACHE)/models/all
 DEB_PACKAGES := libblas-dev liblapacke-dev libopenblas0 libsqlite3-dev postgresql curl \
   libpocketsphinx-dev pocketsphinx-en-us libespeak-ng-dev espeak-ng chromium chromium-driver redis-server
 
-.PHONY: help deps model build release run test test-browser screenshots bench bench-ann bench-embed bench-api fuzz fuzz-build peers-venv api-venv clean
+.PHONY: help deps model build release run test test-browser screenshots bench bench-ann bench-embed bench-api bench-answers fuzz fuzz-build peers-venv api-venv clean
 
 help:
 	@echo "make run        build and start the Omnifin server on http://127.0.0.1:8080 (SQLite, built-in model, demo knowledge)"
@@ -149,7 +149,17 @@ bench-api: release
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk)
 	scripts/bench-api.sh $(API_SECONDS)
 
-bench: bench-ann bench-embed bench-api
+# Chat answers of the built-in answerer on the demo corpus: the development and test halves of Benchmarks/answers
+# (each report on its own) and the 30 demo questions, cold and warm, into $(BENCH_OUT)/answers.md.
+bench-answers: release
+	mkdir -p $(BENCH_OUT)
+	@echo "# Answers, built-in answerer, $$(date -u +%Y-%m-%d)" > $(BENCH_OUT)/answers.md
+	for set in Benchmarks/answers/dev.jsonl Benchmarks/answers/test.jsonl Tests/ChatAPITests/Fixtures/demo-questions.json; do \
+	  .build/release/omnifin eval --answers --questions $$set --verbose >> $(BENCH_OUT)/answers.md || exit 1; \
+	done
+	@grep -E '^(### |\| (kind|all|lookup|apply-rule|combine|unanswerable|off-topic) )' $(BENCH_OUT)/answers.md
+
+bench: bench-ann bench-embed bench-api bench-answers
 
 clean:
 	rm -rf .build var

@@ -34,6 +34,8 @@ public struct Answerer: Sendable {
         public var bestScore: Double
         public var retrievalMilliseconds: Double
         var started: ContinuousClock.Instant
+        /// Whose turn it is: the built-in answerer reads the retrieved documents under the same rights.
+        var rights: AccessRights
     }
 
     /// A checked answer.
@@ -72,9 +74,17 @@ public struct Answerer: Sendable {
         self.configuration = configuration
         // Passage sentences never change: their vectors are kept (50,000 sentences, about 80 MB at 384 dimensions),
         // so an answer embeds only the question and sentences it has not seen before.
-        builtin = ExtractiveAnswerer(embedder: CachedEmbedder(bank.embedder, cache: EmbeddingCache(capacity: 50_000)))
+        builtin = ExtractiveAnswerer(embedder: CachedEmbedder(bank.embedder, cache: EmbeddingCache(capacity: 50_000)), bank: bank)
         llm = configuration.llm.flatMap { api in configuration.chatModel.map { OpenAIChatGenerator(configuration: api, model: $0) } }
         self.logger = logger
+    }
+
+    /// Embeds the knowledge bank's sentences for the built-in answerer ahead of the first questions (at most
+    /// `maximumUnits`, the size of its cache); nothing when a language model answers.
+    /// - Returns: how many sentences were embedded.
+    public func warmUp(maximumUnits: Int = 40_000) async throws -> Int {
+        guard llm == nil else { return 0 }
+        return try await builtin.prepare(maximumUnits: maximumUnits)
     }
 
     /// The generator answers come from: the language model when one is configured, else the built-in answerer.
@@ -94,7 +104,7 @@ public struct Answerer: Sendable {
         let prompt = template.render(["context": context, "question": question, "history": historyText.isEmpty ? "(none)" : historyText])
         return Prepared(
             question: question, searchQuery: searchQuery, passages: passages, prompt: prompt, relevant: relevant, bestScore: best,
-            retrievalMilliseconds: retrievalMilliseconds, started: started)
+            retrievalMilliseconds: retrievalMilliseconds, started: started, rights: rights)
     }
 
     /// The one turn loop: generates the answer, hands each token to `onToken` (which answers false once nobody is
@@ -148,7 +158,27 @@ public struct Answerer: Sendable {
         }
         // Without dense scores (an embedding model mismatch) BM25 alone decides: any hit counts.
         let best = hits.compactMap(\.denseScore).max() ?? (hits.isEmpty ? -1 : 1)
-        return (passages, !passages.isEmpty && best >= configuration.relevanceThreshold, best)
+        // A passage that holds the question's telling words (a definition the model does not know, `Prokurist`,
+        // `three-way match`) is relevant whatever its cosine.
+        let relevant = !passages.isEmpty && (best >= configuration.relevanceThreshold || lexicalMatch(query, passages: passages.prefix(3), rights: rights))
+        return (passages, relevant, best)
+    }
+
+    /// Whether one of `passages` (with its title) holds most of the question's telling words by weight: at least
+    /// ``ChatConfiguration/lexicalRelevance`` of their idf, and two words or more.
+    func lexicalMatch(_ query: String, passages: ArraySlice<NumberedPassage>, rights: AccessRights) -> Bool {
+        let telling = QuestionTerms.telling(bank.termWeights(query, rights: rights))
+        let total = telling.reduce(0) { $0 + $1.weight }
+        guard total > 0 else { return false }
+        let analyzer = EnglishAnalyzer()
+        for passage in passages {
+            let terms = Set(analyzer.terms(passage.hit.title + "\n" + passage.hit.passage))
+            let found = telling.filter { $0.alternatives.contains(where: terms.contains) }
+            let weight = found.reduce(0, { $0 + $1.weight })
+            // One word is enough when it is the only one and rare (`Prokurist`).
+            if weight >= configuration.lexicalRelevance * total, found.count >= 2 || found.first.map({ $0.weight >= 3 }) == true { return true }
+        }
+        return false
     }
 
     /// Which generator wrote an answer; known for sure only once the stream has ended (a fallback switches it).
@@ -173,7 +203,7 @@ public struct Answerer: Sendable {
         guard prepared.relevant else {
             return (AsyncThrowingStream { $0.yield(Self.noAnswer); $0.finish() }, GeneratorUsed("none"))
         }
-        let request = GenerationRequest(question: prepared.question, passages: prepared.passages, prompt: prepared.prompt)
+        let request = GenerationRequest(question: prepared.question, passages: prepared.passages, prompt: prepared.prompt, rights: prepared.rights)
         guard let llm else { return (builtin.generate(request), GeneratorUsed(builtin.name)) }
         guard configuration.fallbackToBuiltin else { return (llm.generate(request), GeneratorUsed(llm.name)) }
         let used = GeneratorUsed(llm.name)

@@ -14,6 +14,8 @@ public struct ChatConfiguration: Sendable {
     /// Below this cosine similarity between the question and the best passage, the knowledge bank has no answer.
     /// Calibrated on the demo questions against off-topic questions (Benchmarks/README.md, "Answers").
     public var relevanceThreshold = 0.35
+    /// Or: a retrieved passage holds at least this share (by idf) of the question's telling words.
+    public var lexicalRelevance = 0.5
     /// The OpenAI-compatible API and model for answers (`OMNIFIN_LLM_BASE_URL`, `OMNIFIN_CHAT_MODEL`); built-in when nil.
     public var llm: LLMAPIConfiguration?
     public var chatModel: String?

@@ -18,11 +18,14 @@ public struct GenerationRequest: Sendable {
     public var passages: [NumberedPassage]
     /// The active `answer` template filled in with the passages, the history and the question.
     public var prompt: String
+    /// The asker's rights: a generator that reads more of the knowledge bank than the passages reads under them.
+    public var rights: AccessRights
 
-    public init(question: String, passages: [NumberedPassage], prompt: String) {
+    public init(question: String, passages: [NumberedPassage], prompt: String, rights: AccessRights = AccessRights(userID: nil, role: .user)) {
         self.question = question
         self.passages = passages
         self.prompt = prompt
+        self.rights = rights
     }
 }
 

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Storage
 
 /// An admin-editable prompt with `{{placeholder}}`s, checked before it is stored and filled in one pass (a value

@@ -16,16 +16,33 @@ struct Eval: AsyncParsableCommand {
             --mode all adds "dense_exact": dense search by exact scan, to show what the HNSW index loses. ms/query includes
             embedding the query when it is not cached yet.
             Example: omnifin eval --beir ../shared/data/scifact --mode all
+
+            With --answers the chat answers instead (the configured generator: the built-in answerer unless
+            OMNIFIN_LLM_BASE_URL and OMNIFIN_CHAT_MODEL are set), each question twice: the first pass, on fresh caches,
+            is scored and timed, the second only timed (--warm-up: after the warm-up a server runs when it starts). Reported overall and per kind: complete answers (every key fact,
+            numbers and currencies normalised), citations of a right document, refusals of unanswerable and off-topic
+            questions, false refusals, near-duplicate and restating sentences, the right document first and in the top
+            five, and answer time p50/p95 cold and warm. --questions reads the --corpus folder into a fresh in-memory
+            knowledge bank; --beir answers the dataset's queries and scores the citations against its judgements.
+            Example: omnifin eval --answers --questions Benchmarks/answers/dev.jsonl --verbose
             """
     )
 
     @Option(help: "The BEIR folder (corpus.jsonl, queries.jsonl, qrels/).") var beir: String?
-    @Flag(help: "Score the chat's answers (built-in answerer): answered rate, citation precision@1 and recall.") var answers = false
-    @Option(help: "With --answers: a JSON list of {question, document, answer_contains} over the --corpus folder.") var questions: String?
+    @Flag(help: "Score the chat's answers instead of the rankings (see the discussion).") var answers = false
+    @Option(
+        help: ArgumentHelp(
+            "With --answers: a question file over the --corpus folder (JSON Lines as Benchmarks/answers/, or the demo questions' JSON list); repeat for several.",
+            valueName: "file"))
+    var questions: [String] = []
     @Option(help: "With --questions: the folder of Markdown documents the questions are about.") var corpus: String = "corpora"
-    @Option(help: "With --questions: a BEIR queries.jsonl of off-topic questions that must go unanswered.") var negatives: String?
-    @Flag(help: "With --questions: print every question with its answer.") var verbose = false
-    @Option(help: "With --answers: the relevance threshold (cosine of the best passage).") var relevance: Double = ChatConfiguration().relevanceThreshold
+    @Option(help: "With --answers: a BEIR queries.jsonl whose first 300 questions are off-topic and must be refused.") var negatives: String?
+    @Flag(help: "With --answers: list every answer that missed, with the reason.") var verbose = false
+    @Flag(help: "With --answers: embed the bank's sentences first, as a server does after start (cold then means a started server).")
+    var warmUp = false
+    @Option(help: "With --answers: the relevance threshold (cosine of the best passage; default OMNIFIN_CHAT_RELEVANCE or 0.35).")
+    var relevance: Double?
+    @Option(help: "With --answers: relevance thresholds to sweep over the same answers, e.g. 0.2,0.3,0.4.") var sweep: String?
     @Option(help: "The judgements file (default: DIR/qrels/test.tsv).") var qrels: String?
     @Option(help: "dense, bm25, hybrid or all.") var mode: String = "all"
     @Flag(help: "Print JSON: {\"dense\": {\"ndcg_at_10\", \"recall_at_100\", \"mrr_at_10\"}, …}.") var json = false
@@ -45,8 +62,11 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "The embedding cache folder.") var cacheDirectory: String?
 
     func validate() throws {
-        guard (beir != nil) != (questions != nil) else { throw ValidationError("give --beir DIR, or --answers with --questions FILE") }
-        if questions != nil && !answers { throw ValidationError("--questions needs --answers") }
+        guard (beir != nil) != !questions.isEmpty else { throw ValidationError("give --beir DIR, or --answers with --questions FILE") }
+        if !questions.isEmpty && !answers { throw ValidationError("--questions needs --answers") }
+        if !answers, negatives != nil || sweep != nil || relevance != nil { throw ValidationError("--negatives, --sweep and --relevance go with --answers") }
+        if let relevance, !(-1...1).contains(relevance) { throw ValidationError("--relevance must be between -1 and 1") }
+        _ = try thresholds()
         guard ["dense", "bm25", "hybrid", "all"].contains(mode) else { throw ValidationError("--mode must be dense, bm25, hybrid or all") }
         guard ["rrf", "weighted"].contains(fusion) else { throw ValidationError("--fusion must be rrf or weighted") }
         guard k1 >= 0, (0...1).contains(b) else { throw ValidationError("--k1 must be ≥ 0 and --b between 0 and 1") }
@@ -58,7 +78,7 @@ struct Eval: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if let questions { return try await evaluateDemoAnswers(questions) }
+        if !questions.isEmpty { return try await answerQuestionFiles() }
         let dataset: BEIRDataset
         do {
             dataset = try BEIRDataset.load(directory: beir ?? "", qrels: qrels)
@@ -102,14 +122,11 @@ struct Eval: AsyncParsableCommand {
         }
 
         if answers {
-            let items = dataset.queries.map { query in
-                AnswerEvaluation.Question(text: query.text, relevant: Set((dataset.judgements[query.id] ?? [:]).filter { $0.value > 0 }.keys))
+            let items = dataset.queries.compactMap { query -> AnswerQuestion? in
+                let relevant = (dataset.judgements[query.id] ?? [:]).filter { $0.value > 0 }.keys.sorted()
+                return relevant.isEmpty ? nil : AnswerQuestion(id: query.id, kind: .lookup, question: query.text, answerable: true, documents: relevant)
             }
-            var chat = ChatConfiguration()
-            chat.relevanceThreshold = relevance
-            let report = try await AnswerEvaluation.run(bank: bank, questions: items, configuration: chat)
-            printAnswers(report, label: "scifact")
-            return
+            return try await answer([(URL(fileURLWithPath: beir ?? "").lastPathComponent, items)], bank: bank)
         }
 
         var runs: [RetrievalEvaluation.Run] = []
@@ -131,78 +148,6 @@ struct Eval: AsyncParsableCommand {
                 let name = run.name.padding(toLength: 12, withPad: " ", startingAt: 0)
                 print(name + String(format: "  %7.4f  %10.4f  %6.4f  %8.2f", s.ndcgAt10, s.recallAt100, s.mrrAt10, s.secondsPerQuery * 1000))
             }
-        }
-    }
-
-    func printAnswers(_ report: AnswerEvaluation.Report, label: String) {
-        if json {
-            var trimmed = report
-            trimmed.bestScores = []
-            trimmed.answers = []
-            try? JSONOutput.print([label: trimmed])
-            return
-        }
-        print("questions  answered  citation P@1  citation recall  contains answer  ms/question   (\(label), relevance ≥ \(relevance))")
-        print(
-            String(
-                format: "%9d  %8.3f  %12.3f  %15.3f  %15@  %11.1f", report.questions, report.answeredRate, report.citationPrecisionAt1,
-                report.citationRecall, report.containsExpected.map { String(format: "%.3f", $0) } ?? "-", report.secondsPerQuestion * 1000))
-    }
-
-    struct DemoQuestion: Decodable {
-        var question: String
-        var document: String
-        var answer_contains: String?
-    }
-
-    /// The demo questions over the demo corpus, plus off-topic questions that must go unanswered, and how the
-    /// relevance threshold trades one against the other.
-    func evaluateDemoAnswers(_ path: String) async throws {
-        let items: [DemoQuestion]
-        do {
-            items = try JSONDecoder().decode([DemoQuestion].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch {
-            throw ValidationError("--questions \(path): \(error)")
-        }
-        let builtin = try Wiring.builtinEmbedder(try Wiring.settings(), threads: threads)
-        let embedder: any Embedder =
-            noCache ? builtin : try DiskCachedEmbedder(builtin, path: DiskCachedEmbedder.defaultPath(model: builtin.modelName, directory: cacheDirectory, settings: try Wiring.settings()))
-        let store = try SQLiteStore(path: ":memory:")
-        defer { Task { await store.close() } }
-        var logger = Logger(label: "omnifin.eval")
-        logger.logLevel = .warning
-        let (bank, _) = try await KnowledgeBank.open(store: store, embedder: embedder, chunker: KnowledgeBank.defaultChunker(for: embedder), logger: logger)
-        let outcomes = try await bank.upsert(try Wiring.markdownFolder(corpus), rights: .everything)
-        var idOfFile: [String: String] = [:]
-        for outcome in outcomes {
-            if let document = try await store.document(id: outcome.documentID), let file = document.externalID { idOfFile[file] = outcome.documentID }
-        }
-        var chat = ChatConfiguration()
-        chat.relevanceThreshold = relevance
-        let positives = try items.map { item in
-            guard let id = idOfFile[item.document] else { throw ValidationError("\(item.document) is not in \(corpus)") }
-            return AnswerEvaluation.Question(text: item.question, relevant: [id], expected: item.answer_contains)
-        }
-        let report = try await AnswerEvaluation.run(bank: bank, questions: positives, configuration: chat)
-        printAnswers(report, label: "demo questions")
-        if verbose {
-            for (index, item) in items.enumerated() {
-                let hit = item.answer_contains.map { report.answers[index].contains($0) } ?? true
-                print("\(hit ? "✓" : "✗") \(item.question) [\(item.document), best \(String(format: "%.2f", report.bestScores[index]))]\n    \(report.answers[index])")
-            }
-        }
-        guard let negatives else { return }
-        let offTopic = try String(contentsOfFile: negatives, encoding: .utf8).split(separator: "\n").prefix(300).compactMap { line -> String? in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["text"] as? String
-        }
-        let refused = try await AnswerEvaluation.run(bank: bank, questions: offTopic.map { .init(text: $0, relevant: []) }, configuration: chat)
-        print(String(format: "off-topic questions: %d, answered %.3f (should be 0)", refused.questions, refused.answeredRate))
-        print("threshold  demo answerable  off-topic refused")
-        for step in 0...10 {
-            let threshold = 0.15 + Double(step) * 0.05
-            let kept = Double(report.bestScores.filter { $0 >= threshold }.count) / Double(max(1, report.bestScores.count))
-            let refusedShare = Double(refused.bestScores.filter { $0 < threshold }.count) / Double(max(1, refused.bestScores.count))
-            print(String(format: "%9.2f  %15.3f  %17.3f", threshold, kept, refusedShare))
         }
     }
 }

@@ -51,6 +51,8 @@ public struct ServerDependencies: Sendable {
     let jobs: KnowledgeJobs
     /// Why voice chat is off, when it is.
     let voiceOffReason: String
+    /// Retrieval, prompt and generation of a chat turn (shared by the routes and the warm-up at start).
+    let answerer: Answerer
     let logger: Logger
 
     /// Loads the data key, builds the mail transport and seeds the default prompts.
@@ -136,7 +138,8 @@ public struct ServerDependencies: Sendable {
             snapshotHealth: SnapshotHealth(path: bank.configuration.snapshotPath), decoyHash: decoy,
             analytics: AnalyticsRecorder(store: store, logger: logger), audit: audit, signup: signup, setup: setup,
             jobs: KnowledgeJobs(bank: bank, jobs: store, accounts: accounts, directory: configuration.importDirectory, audit: audit, logger: logger),
-            voiceOffReason: voiceOff.joined(separator: "; "), logger: logger)
+            voiceOffReason: voiceOff.joined(separator: "; "),
+            answerer: Answerer(bank: bank, prompts: store, configuration: configuration.chat, logger: logger), logger: logger)
     }
 }
 
@@ -199,7 +202,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         atPath: "admin/users")
     protected.addRoutes(PromptsController(prompts: store, audit: audit).endpoints, atPath: "admin/prompts")
     protected.addRoutes(AuditController(store: store).endpoints, atPath: "admin/audit")
-    let answerer = Answerer(bank: bank, prompts: store, configuration: configuration.chat, logger: dependencies.logger)
+    let answerer = dependencies.answerer
     let turns = ChatTurns(chat: ChatService(answerer: answerer, conversations: store, sealer: dependencies.sealer), analytics: analytics, sealer: dependencies.sealer)
     protected.addRoutes(
         ChatController(
@@ -240,6 +243,7 @@ public func buildApplication(store: any OmnifinStore, bank: KnowledgeBank, confi
     app.addServices(MailDispatcher(mailer: dependencies.mailer, interval: configuration.mailPollInterval))
     app.addServices(AnalyticsFlusher(recorder: dependencies.analytics))
     app.addServices(dependencies.jobs)
+    app.addServices(AnswerWarmUp(answerer: dependencies.answerer, logger: logger))
     if let recognizer = dependencies.recognizer {
         app.addServices(
             VoiceModelService(

@@ -22,6 +22,14 @@ extension KnowledgeBank {
             return (allowed, allowed == nil ? [:] : state.groupOfChunk, state.index, state.exact, state.modelMismatch != nil)
         }
         if let allowedGroups, allowedGroups.isEmpty { return [] }
+        // Misspelt words are searched as the words the caller's passages hold (`reciept` → `receipt`): the keyword
+        // index gets both, the embedding the corrected text.
+        let correction = query.correctSpelling ? bm25.corrected(text, allowedGroups: allowedGroups) : (text: text, corrections: [])
+        // Acronyms the bank defines are searched with what they stand for (`GRNI` → `goods received not invoiced`).
+        let expansions = query.correctSpelling ? bm25.expansions(text, allowedGroups: allowedGroups).map(\.expansion) : []
+        let additions = correction.corrections.map(\.to) + expansions
+        let keywords = additions.isEmpty ? text : text + " " + additions.joined(separator: " ")
+        let embedded = expansions.isEmpty ? correction.text : correction.text + " (" + expansions.joined(separator: "; ") + ")"
         if query.mode == .dense, denseOff, let mismatch = modelMismatch { throw KnowledgeBankError.modelMismatch(mismatch) }
 
         var lists: [[HybridFusion.Ranked]] = []
@@ -31,12 +39,12 @@ extension KnowledgeBank {
             let vector: [Float]
             let cache = queryCache
             do {
-                if let cached = await cache?.vector(model: embedder.modelName, text: text) {
+                if let cached = await cache?.vector(model: embedder.modelName, text: embedded) {
                     vector = cached
                 } else {
-                    guard let first = try await embedTimed([text], purpose: "query").first else { throw KnowledgeBankError.embeddingFailed("no vector") }
+                    guard let first = try await embedTimed([embedded], purpose: "query").first else { throw KnowledgeBankError.embeddingFailed("no vector") }
                     vector = first
-                    await cache?.remember(first, model: embedder.modelName, text: text)
+                    await cache?.remember(first, model: embedder.modelName, text: embedded)
                 }
             } catch let error as KnowledgeBankError {
                 throw error
@@ -59,7 +67,7 @@ extension KnowledgeBank {
         }
         if query.mode != .dense {
             bm25List = lists.count
-            lists.append(bm25.search(text, k: depth, allowedGroups: allowedGroups).map { HybridFusion.Ranked(key: $0.id, score: Double($0.score)) })
+            lists.append(bm25.search(keywords, k: depth, allowedGroups: allowedGroups).map { HybridFusion.Ranked(key: $0.id, score: Double($0.score)) })
         }
         guard !lists.isEmpty else { return [] }
 

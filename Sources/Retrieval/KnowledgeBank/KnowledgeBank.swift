@@ -157,7 +157,32 @@ public final class KnowledgeBank: @unchecked Sendable {
     public var documentCount: Int { read { $0.documents.count } }
     /// Passages in the BM25 index (every stored chunk).
     public var passageCount: Int { bm25.count }
-    /// The store generation the in-memory indexes reflect.
+
+    /// The terms of `text` as the keyword index analyses them (lower-cased, stop words dropped, Porter stems), each
+    /// with its inverse document frequency among the passages `rights` may see (nil for a term none holds): how
+    /// telling a word of a question is in this knowledge bank.
+    public func termWeights(_ text: String, rights: AccessRights) -> [(term: String, idf: Double?)] {
+        bm25.weights(text, allowedGroups: allowedGroups(rights))
+    }
+
+    /// How many distinct terms the bank's passages hold: below a few thousand, a word missing from the bank says
+    /// little about whether the bank covers a subject.
+    public var vocabularySize: Int { bm25.termCount }
+
+    /// `text` with misspelt words corrected against the words of the passages `rights` may see (see
+    /// ``BM25Index/corrected(_:allowedGroups:)``).
+    public func corrected(_ text: String, rights: AccessRights) -> (text: String, corrections: [(from: String, to: String)]) {
+        bm25.corrected(text, allowedGroups: allowedGroups(rights))
+    }
+
+    /// The access groups `rights` may see; nil when that is all of them.
+    func allowedGroups(_ rights: AccessRights) -> Set<Int32>? {
+        read { state in
+            let visible = Set(state.lists.indices.filter { rights.canSee(state.lists[$0]) }.map(Int32.init))
+            return visible.count == state.lists.count ? nil : visible
+        }
+    }
+
     public var generation: Int64 { read { $0.generation } }
     /// Set while the stored embeddings come from another model than the configured one.
     public var modelMismatch: String? { read { $0.modelMismatch } }

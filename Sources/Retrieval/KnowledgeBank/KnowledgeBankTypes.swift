@@ -125,6 +125,8 @@ public struct KnowledgeQuery: Sendable {
     public var exact: Bool
     /// Fetch the passage texts (off for evaluation, where only ids matter).
     public var withText: Bool
+    /// Search misspelt words as the words of the bank they are one edit from (`reciept` → `receipt`).
+    public var correctSpelling: Bool
 
     /// Passages each retriever ranks before fusion when the caller does not say: max(50, 2·k). On SciFact (k 10) hybrid
     /// nDCG@10 is 0.736 at 50 against 0.734 at 100 and 0.726 at 20 (docs/knowledge-bank.md "Search depth").
@@ -132,7 +134,7 @@ public struct KnowledgeQuery: Sendable {
 
     public init(
         _ text: String, k: Int = 10, mode: RetrievalMode = .hybrid, fusion: Fusion = .weighted(), depth: Int? = nil,
-        perDocument: Bool = false, exact: Bool = false, withText: Bool = true
+        perDocument: Bool = false, exact: Bool = false, withText: Bool = true, correctSpelling: Bool = true
     ) {
         self.text = text
         self.k = k
@@ -142,6 +144,7 @@ public struct KnowledgeQuery: Sendable {
         self.perDocument = perDocument
         self.exact = exact
         self.withText = withText
+        self.correctSpelling = correctSpelling
     }
 }
 
