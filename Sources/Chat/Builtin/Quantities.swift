@@ -195,18 +195,18 @@ enum QuantityReader {
                 let next = found[position + 1]
                 let gap = tokens[item.end..<next.start].map(\.text)
                 let sameDimension = next.quantity.comparable(with: item.quantity) || item.quantity.dimension == .plain
+                // `between 5,000 and 10,000`, `5000 to 5999` (both ends included), `above 25,000 up to 250,000`.
+                var inclusive: (lower: Bool, upper: Bool)?
                 if sameDimension, gap.count <= 2, gap == ["and"] && before.last == "between" || gap == ["to"] || gap == ["-"] || gap == ["–"] {
-                    var quantity = next.quantity
-                    if quantity.per == nil { quantity.per = item.quantity.per }
-                    reading.conditions.append(Condition(quantity: quantity, lower: (item.quantity.value, true), upper: (next.quantity.value, true)))
-                    used.insert(position)
-                    used.insert(position + 1)
-                    continue
+                    inclusive = (true, true)
+                } else if sameDimension, let lower = lowerBound(before), gap.count <= 2, let upper = upperBound(Array(gap.suffix(2)), after: []) {
+                    inclusive = (lower, upper)
                 }
-                if sameDimension, let lower = lowerBound(before), gap.count <= 2, let upper = upperBound(Array(gap.suffix(2)), after: []) {
+                if let inclusive {
                     var quantity = next.quantity
                     if quantity.per == nil { quantity.per = item.quantity.per }
-                    reading.conditions.append(Condition(quantity: quantity, lower: (item.quantity.value, lower), upper: (next.quantity.value, upper)))
+                    reading.conditions.append(
+                        Condition(quantity: quantity, lower: (item.quantity.value, inclusive.lower), upper: (next.quantity.value, inclusive.upper)))
                     used.insert(position)
                     used.insert(position + 1)
                     continue
