@@ -122,7 +122,7 @@ struct ExtractiveAnswerer: AnswerGenerator {
             let partWeights = analysis.parts.count == 1 ? weights : termWeights(part.text)
             let ranked = score(scored, part: part, vector: vectors[partIndex], weights: partWeights, analysis: analysis)
             let taken = Set(selected.flatMap { $0 })
-            let chosen = choose(ranked, documents: documents, analysis: analysis, part: part, taken: taken.sorted().map { scored[$0] })
+            let chosen = choose(ranked, analysis: analysis, part: part, taken: taken.sorted().map { scored[$0] })
             var positions: [Int] = []
             for index in chosen {
                 guard let position = scored.firstIndex(where: { $0.document == ranked[index].document && $0.unit == ranked[index].unit }),
@@ -356,7 +356,7 @@ struct ExtractiveAnswerer: AnswerGenerator {
 
     /// The indices (into `ranked`) of the units that answer this part, in the order they are told.
     func choose(
-        _ ranked: [Candidate], documents: [Document], analysis: QuestionAnalysis, part: QuestionAnalysis.Part, taken: [Candidate]
+        _ ranked: [Candidate], analysis: QuestionAnalysis, part: QuestionAnalysis.Part, taken: [Candidate]
     ) -> [Int] {
         // What an earlier part answered (or says again) is not this part's answer.
         let answerable = ranked.indices.filter { index in
@@ -380,7 +380,6 @@ struct ExtractiveAnswerer: AnswerGenerator {
         func isDuplicate(_ index: Int) -> Bool {
             chosen.contains { Self.sameContent(ranked[$0], ranked[index]) } || taken.contains { Self.sameContent($0, ranked[index]) }
         }
-        let outline = documents[best.document].outline
         if best.group >= 0 {
             // A list or table: the members that answer, with their lead-in.
             let members = ranked.indices.filter { ranked[$0].document == best.document && ranked[$0].group == best.group && ranked[$0].kind != .leadIn }
@@ -412,7 +411,6 @@ struct ExtractiveAnswerer: AnswerGenerator {
                 }
                 chosen.sort { ranked[$0].kind == .leadIn ? true : ranked[$1].kind == .leadIn ? false : ranked[$0].unit < ranked[$1].unit }
             }
-            _ = outline
         } else {
             // A rule that builds on the one before it (`Reports above 5,000 EUR also need the finance controller's
             // approval`) comes with it.
@@ -436,6 +434,15 @@ struct ExtractiveAnswerer: AnswerGenerator {
             guard !Self.restates(candidate, question: analysis.normalized) else { continue }
             if candidate.group >= 0, candidate.group == best.group, candidate.document == best.document { continue }
             if candidate.kind == .leadIn { continue }
+            if candidate.group >= 0, candidate.conditionHolds == true, Self.isCumulative(candidate.text) {
+                // A band of a list that builds on the bands below it (`above 10,000 EUR need a second approval`):
+                // with them, as when the list answers first.
+                let members = ranked.indices.filter {
+                    ranked[$0].document == candidate.document && ranked[$0].group == candidate.group && ranked[$0].kind != .leadIn
+                }
+                for member in bands(members, in: ranked) { add(member) }
+                continue
+            }
             add(index)
         }
         return chosen
@@ -445,6 +452,8 @@ struct ExtractiveAnswerer: AnswerGenerator {
     /// quantity falls in — the narrowest that holds — and, when it builds on the others (`also`, `second`, `in
     /// addition`), the bands below it.
     func bands(_ members: [Int], in ranked: [Candidate]) -> [Int] {
+        // In the list's order: the first band is the one every cumulative rule builds on.
+        let members = members.sorted { ranked[$0].unit < ranked[$1].unit }
         let holding = members.filter { ranked[$0].conditionHolds == true }
         guard !holding.isEmpty else {
             // No band holds: the best-scoring member says what the rule is.
