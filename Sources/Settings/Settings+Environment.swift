@@ -48,10 +48,15 @@ extension Settings {
         settings.stt = try engine("OMNIFIN_STT", model: "OMNIFIN_STT_MODEL", default: "whisper-1")
         settings.tts = try engine("OMNIFIN_TTS", model: "OMNIFIN_TTS_MODEL", default: "tts-1")
         if let voice = reader.value("OMNIFIN_TTS_VOICE") { settings.ttsVoice = voice }
-        settings.sttStockWeight = try reader.number("OMNIFIN_STT_STOCK_WEIGHT", "is not a number from 0 to below 1") { $0 >= 0 && $0 < 1 }
-        settings.sttMaximumWords = try reader.integer("OMNIFIN_STT_MAX_WORDS", in: 100...1_000_000, "is not a whole number from 100 to 1000000")
-        settings.sttLanguageWeight = reader.value("OMNIFIN_STT_LANGUAGE_WEIGHT")
-        settings.sttOptions = reader.value("OMNIFIN_STT_OPTIONS").map { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
+        settings.whisperModel = reader.value("OMNIFIN_WHISPER_MODEL")
+        if let language = reader.value("OMNIFIN_STT_LANGUAGE")?.lowercased() {
+            guard language == "auto" || (language.count == 2 && language.allSatisfy({ $0.isASCII && $0.isLetter })) else {
+                throw Invalid("OMNIFIN_STT_LANGUAGE '\(language)' is not a two-letter language code (en, de, fr …) or auto")
+            }
+            settings.sttLanguage = language
+        }
+        settings.sttBeam = try reader.integer("OMNIFIN_STT_BEAM", in: 1...8, "is not a whole number from 1 to 8")
+        settings.sttConfirmBelow = try reader.number("OMNIFIN_STT_CONFIRM_BELOW", "is not a number from 0 to 1") { (0...1).contains($0) }
 
         settings.host = reader.value("OMNIFIN_HOST")
         if let port = reader.value("OMNIFIN_PORT") {
@@ -71,7 +76,6 @@ extension Settings {
             throw Invalid("set both OMNIFIN_TLS_CERT and OMNIFIN_TLS_KEY (PEM files), or neither")
         }
         settings.importDirectory = reader.value("OMNIFIN_IMPORT_DIR")
-        settings.voiceDirectory = reader.value("OMNIFIN_VOICE_DIR")
         settings.webDirectory = reader.value("OMNIFIN_WEB_DIR")
         if let seconds = try reader.number("OMNIFIN_SNAPSHOT_INTERVAL", "is not 0 or a number of seconds in 1...86400", { $0 == 0 || ($0 >= 1 && $0 <= 86_400) }) {
             settings.snapshotInterval = .some(seconds == 0 ? nil : .milliseconds(Int(seconds * 1000)))

@@ -61,13 +61,15 @@ public struct Settings: Sendable, Equatable {
     public var tts: SpeechEngine = .builtin
     /// `OMNIFIN_TTS_VOICE` (default `alloy`).
     public var ttsVoice = "alloy"
-    /// `OMNIFIN_STT_STOCK_WEIGHT`, from 0 to below 1.
-    public var sttStockWeight: Double?
-    /// `OMNIFIN_STT_MAX_WORDS`, 100–1,000,000.
-    public var sttMaximumWords: Int?
-    /// `OMNIFIN_STT_LANGUAGE_WEIGHT`, `OMNIFIN_STT_OPTIONS`: the built-in recogniser's decoder settings.
-    public var sttLanguageWeight: String?
-    public var sttOptions: [String]?
+    /// `OMNIFIN_WHISPER_MODEL`: the built-in recogniser's ggml model file (`nil`: `~/.cache/omnifin/models/whisper-base/ggml-base.bin`).
+    public var whisperModel: String?
+    /// `OMNIFIN_STT_LANGUAGE`: the language spoken, an ISO 639-1 code or `auto` (`nil`: English).
+    public var sttLanguage: String?
+    /// `OMNIFIN_STT_BEAM`: beams of the built-in recogniser's search, 1–8 (`nil`: 5).
+    public var sttBeam: Int?
+    /// `OMNIFIN_STT_CONFIRM_BELOW`: the recogniser's confidence, from 0 to 1, below which a voice question is shown
+    /// to the user to confirm instead of being answered (`nil`: the calibrated default).
+    public var sttConfirmBelow: Double?
 
     // The server.
     public var host: String?
@@ -84,7 +86,6 @@ public struct Settings: Sendable, Equatable {
     public var tlsCertificate: String?
     public var tlsKey: String?
     public var importDirectory: String?
-    public var voiceDirectory: String?
     public var webDirectory: String?
     /// `OMNIFIN_SNAPSHOT_INTERVAL`: `.some(nil)` for 0 (only at shutdown); `nil` when not set.
     public var snapshotInterval: Duration??

@@ -27,7 +27,7 @@ public struct OpenAITranscriber: SpeechToText {
         public var text: String
     }
 
-    public func transcribe(_ audio: WAVAudio) async throws -> String {
+    public func transcribe(_ audio: WAVAudio) async throws -> Transcript {
         let boundary = "omnifin-" + UUID().uuidString
         var body: [UInt8] = []
         func field(_ name: String, _ value: String) {
@@ -43,7 +43,7 @@ public struct OpenAITranscriber: SpeechToText {
         guard let transcription = try? JSONDecoder().decode(Transcription.self, from: Data(answer)) else {
             throw SpeechServiceError(timedOut: false, description: "the transcription API answered without a JSON {\"text\"}: \(SpeechAPIClient.providerMessage(answer))")
         }
-        return transcription.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return Transcript(text: transcription.text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
 /// Text to speech through `POST /v1/audio/speech` with `response_format: wav`; the answer must be a PCM WAV.

@@ -2,8 +2,8 @@ import Foundation
 public import Retrieval
 public import Settings
 
-/// Which speech tools voice chat uses: the built-in ones (PocketSphinx, eSpeak NG) or an OpenAI-compatible API
-/// (`POST /v1/audio/transcriptions`, `POST /v1/audio/speech`).
+/// Which speech tools voice chat uses: the built-in ones (Whisper through whisper.cpp, eSpeak NG) or an
+/// OpenAI-compatible API (`POST /v1/audio/transcriptions`, `POST /v1/audio/speech`).
 public struct SpeechConfiguration: Sendable {
     public enum Engine: Sendable, Equatable {
         case builtin
@@ -16,26 +16,20 @@ public struct SpeechConfiguration: Sendable {
     public var tts: Engine = .builtin
     /// The API's voice for `tts` (`OMNIFIN_TTS_VOICE`, default `alloy`).
     public var ttsVoice = "alloy"
-    /// The stock en-us language model's share of the model the built-in recogniser builds from the knowledge bank
-    /// (`OMNIFIN_STT_STOCK_WEIGHT`, from 0 to below 1; see ``LanguageModelBuilder``).
-    public var stockWeight = LanguageModelBuilder.stockWeight
-    /// The most words of that model (`OMNIFIN_STT_MAX_WORDS`, 100–1,000,000; see ``LanguageModelBuilder/maximumWords``).
-    public var maximumWords = LanguageModelBuilder.maximumWords
-    /// What ``maximumWords`` may be.
-    public static let maximumWordsRange = 100...1_000_000
-
-    /// Whether a share of the stock model is one ``stockWeight`` may be: from 0 to below 1.
-    public static func isStockWeight(_ share: Double) -> Bool { share >= 0 && share < 1 }
+    /// The built-in recogniser's model file (`OMNIFIN_WHISPER_MODEL`).
+    public var whisperModel = WhisperRecognizer.defaultModelPath
+    /// How the built-in recogniser decodes (`OMNIFIN_STT_LANGUAGE`, `OMNIFIN_STT_BEAM`).
+    public var whisper = WhisperRecognizer.Options()
+    /// The confidence below which a voice question is shown back for the user to confirm (`OMNIFIN_STT_CONFIRM_BELOW`);
+    /// 0 answers every transcript. Transcripts without a confidence (speech APIs) are always answered.
+    public var confirmBelow = SpeechConfiguration.defaultConfirmBelow
+    /// Calibrated on the development half of `Benchmarks/voice/spoken.txt` (docs/voice.md).
+    public static let defaultConfirmBelow = 0.55
 
     public init() {}
 
-    /// The built-in recogniser's PocketSphinx -lw (`OMNIFIN_STT_LANGUAGE_WEIGHT`) and further decoder options
-    /// (`OMNIFIN_STT_OPTIONS`); `nil`: its tuned defaults.
-    public var languageWeight: String?
-    public var decoderOptions: [String]?
-
     /// The speech tools of the settings (`OMNIFIN_STT`, `OMNIFIN_TTS`: `builtin`, `api` or `none`; their models, the
-    /// voice, the language model's stock share and vocabulary cap, the decoder settings).
+    /// voice, the recogniser's language, beams and confirmation threshold).
     public init(_ settings: Settings) {
         func engine(_ engine: Settings.SpeechEngine) -> Engine {
             switch engine {
@@ -47,10 +41,10 @@ public struct SpeechConfiguration: Sendable {
         stt = engine(settings.stt)
         tts = engine(settings.tts)
         ttsVoice = settings.ttsVoice
-        if let weight = settings.sttStockWeight { stockWeight = weight }
-        if let words = settings.sttMaximumWords { maximumWords = words }
-        languageWeight = settings.sttLanguageWeight
-        decoderOptions = settings.sttOptions
+        if let model = settings.whisperModel { whisperModel = model }
+        if let language = settings.sttLanguage { whisper.language = language }
+        if let beams = settings.sttBeam { whisper.beamSize = beams }
+        if let threshold = settings.sttConfirmBelow { confirmBelow = threshold }
     }
 
     /// The speech tools these variables configure.

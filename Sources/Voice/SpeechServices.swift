@@ -6,10 +6,10 @@ public import Retrieval
 
 /// Speech in: a recording becomes the text of the question.
 public protocol SpeechToText: Sendable {
-    /// `pocketsphinx` or `api:MODEL`, shown by `/api/chat/status`.
+    /// `whisper:base` or `api:MODEL`, shown by `/api/chat/status`.
     var name: String { get }
     var detail: String? { get }
-    func transcribe(_ audio: WAVAudio) async throws -> String
+    func transcribe(_ audio: WAVAudio) async throws -> Transcript
 }
 
 /// Speech out: the answer read aloud.
@@ -18,15 +18,16 @@ public protocol TextToSpeech: Sendable {
     func speak(_ text: String) async throws -> WAVAudio
 }
 
-extension SpeechRecognizer: SpeechToText {
-    public var name: String { "pocketsphinx" }
+extension WhisperRecognizer: SpeechToText {
+    public var name: String { "whisper:" + ((modelPath as NSString).lastPathComponent as NSString).deletingPathExtension.replacingOccurrences(of: "ggml-", with: "") }
     public var detail: String? {
-        let (model, dictionary) = models
-        return "language model: \((model as NSString).lastPathComponent), dictionary: \((dictionary as NSString).lastPathComponent)"
+        let count = SpeechPrompt.nameCount(prompt)
+        let names = count == 0 ? "no names of the knowledge bank yet" : "prompted with \(count) names of the knowledge bank"
+        return "language \(options.language), beam \(options.beamSize), \(names)"
     }
 
-    public func transcribe(_ audio: WAVAudio) async throws -> String {
-        try await transcribe(audio.resampled(to: 16_000).samples)
+    public func transcribe(_ audio: WAVAudio) async throws -> Transcript {
+        try await transcribe(audio, prompt: nil)
     }
 }
 

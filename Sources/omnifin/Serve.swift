@@ -29,10 +29,11 @@ struct Serve: AsyncParsableCommand {
             log every OMNIFIN_FOLLOW_INTERVAL seconds, default 2). Give them one OMNIFIN_DATA_KEY and one OMNIFIN_REDIS_URL
             so that sessions, rate limits and query vectors are shared. The index snapshot is written every
             OMNIFIN_SNAPSHOT_INTERVAL seconds (default 300) when the knowledge changed, and at shutdown.
-            Voice chat (docs/voice.md): OMNIFIN_STT and OMNIFIN_TTS (builtin or api), and for the built-in recogniser's
-            language model, built from the knowledge bank, OMNIFIN_STT_MAX_WORDS (its vocabulary cap, default 20000) and
-            OMNIFIN_STT_STOCK_WEIGHT (the share of PocketSphinx's stock en-us model interpolated into it, default 0); the model
-            is kept in OMNIFIN_VOICE_DIR (default var/voice).
+            Voice chat (docs/voice.md): OMNIFIN_STT and OMNIFIN_TTS (builtin, api or none). The built-in recogniser is
+            Whisper run in process (OMNIFIN_WHISPER_MODEL, default ~/.cache/omnifin/models/whisper-base/ggml-base.bin,
+            fetched by make model), prompted with the knowledge bank's names; OMNIFIN_STT_LANGUAGE (default en, or auto),
+            OMNIFIN_STT_BEAM (default 5) and OMNIFIN_STT_CONFIRM_BELOW (the confidence below which a spoken question is
+            shown back to confirm instead of answered, default 0.55).
             """
     )
 

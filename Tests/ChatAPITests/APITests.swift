@@ -103,8 +103,6 @@ enum APIHarness {
                 snapshotPath: directory.appendingPathComponent("index.hnsw").path, mailDirectory: directory.appendingPathComponent("mail").path,
                 bcryptCost: 4, dataKeyFile: directory.appendingPathComponent("data.key").path, mailRetryBase: 0.2, mailPollInterval: .milliseconds(100))
             configuration.databaseURL = url
-            // Speech models too go to the test's own folder, not var/voice of the working copy.
-            configuration.voiceModelDirectory = directory.appendingPathComponent("voice").path
             configuration.importDirectory = directory.appendingPathComponent("imports").path
             // Most tests register their users; the sign-up policy tests set their own.
             configuration.signup = .open

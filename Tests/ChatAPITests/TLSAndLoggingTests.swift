@@ -26,7 +26,6 @@ struct TLSAndLoggingTests {
         var configuration = ServerConfiguration(
             port: 0, snapshotPath: directory.appendingPathComponent("index.hnsw").path, mailDirectory: directory.appendingPathComponent("mail").path,
             bcryptCost: 4, dataKeyFile: directory.appendingPathComponent("data.key").path)
-        configuration.voiceModelDirectory = directory.appendingPathComponent("voice").path
         configuration.tlsCertificatePath = certificate
         configuration.tlsKeyPath = key
         let app = try await buildApplication(store: store, bank: bank, configuration: configuration, logger: Logger(label: "omnifin.test"))
@@ -82,8 +81,6 @@ struct ServerConfigurationTests {
     func efSearch() throws {
         #expect(try ServerConfiguration.fromEnvironment([:]).efSearch == 96)
         #expect(try ServerConfiguration.fromEnvironment(["OMNIFIN_HNSW_EF_SEARCH": "64"]).efSearch == 64)
-        #expect(try ServerConfiguration.fromEnvironment([:]).voiceModelDirectory == "var/voice")
-        #expect(try ServerConfiguration.fromEnvironment(["OMNIFIN_VOICE_DIR": "/srv/omnifin/voice"]).voiceModelDirectory == "/srv/omnifin/voice")
         for bad in ["0", "-5", "10001", "many", "64.5"] {
             #expect(throws: ServerConfiguration.Invalid.self) { try ServerConfiguration.fromEnvironment(["OMNIFIN_HNSW_EF_SEARCH": bad]) }
         }

@@ -29,72 +29,31 @@ enum SpokenQuestion {
 
 @Suite("Voice chat", .serialized)
 struct VoiceTests {
-    @Test("a spoken question is transcribed with the knowledge bank's language model, answered with citations and spoken back")
+    @Test("a spoken question is transcribed by Whisper prompted with the bank's names, answered with citations and spoken back")
     func spokenTurn() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-voice-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try await APIHarness.withAPI(.sqlite, configure: { $0.voiceModelDirectory = directory.appendingPathComponent("lm").path; $0.voiceModelInterval = .milliseconds(200) }) { api in
+        try await APIHarness.withAPI(.sqlite, configure: { $0.voicePromptInterval = .milliseconds(200) }) { api in
             let admin = try await api.signUpAdmin("root@example.com")
-            // Three documents of the demo knowledge bank.
+            // Four documents of the demo knowledge bank.
             let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent("corpora")
-            for name in ["invoice-approval.md", "expense-policy.md", "travel-expenses.md"] {
+            for name in ["invoice-approval.md", "expense-policy.md", "travel-expenses.md", "travel-booking.md"] {
                 let document = try MarkdownReader.document(try String(contentsOf: corpus.appendingPathComponent(name), encoding: .utf8), name: name, source: "corpora")
                 let body = try JSONSerialization.data(withJSONObject: ["title": document.title, "body": document.body])
                 #expect(try await api.request(.post, "/api/knowledge", token: admin, json: String(decoding: body, as: UTF8.self)).status == .created)
             }
-            // The language model follows the knowledge bank.
+            // The recogniser's prompt follows the knowledge bank's names.
             var detail = ""
             for _ in 0..<100 {
                 let status = try await api.request(.get, "/api/chat/status", token: admin)
+                #expect((status.body["stt"] as? [String: Any])?["name"] as? String == "whisper:base")
                 detail = ((status.body["stt"] as? [String: Any])?["detail"] as? String) ?? ""
-                let generation = try await api.store.knowledgeGeneration()
-                if detail.contains("knowledge-kn3-db"), detail.contains("-\(generation)-") { break }
+                if detail.contains("prompted with") { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            #expect(detail.contains("knowledge-"), "\(detail)")
-            // The decoder reads the dictionary written next to the model, with the bank's words CMUdict lacks.
-            let generation = try await api.store.knowledgeGeneration()
-            #expect(detail.contains("dictionary: knowledge-kn3-db") && detail.contains("-\(generation)-"), "\(detail)")
-            let files = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("lm").path)
-            let stem = try #require(files.first { $0.hasPrefix("knowledge-kn3-db") && $0.contains("-\(generation)-") && $0.hasSuffix(".lm") }?.dropLast(3))
-            let namespace = String(stem.split(separator: "-")[2])
-            let dictionary = try String(contentsOfFile: directory.appendingPathComponent("lm/\(stem).dict").path, encoding: .utf8)
-            #expect(dictionary.contains("\nodoo OW D UW\n"), "no pronunciation for Odoo")
-            // A restart over the same knowledge reuses the files instead of building them again.
-            let modelPath = directory.appendingPathComponent("lm/\(stem).lm").path
-            let built = try FileManager.default.attributesOfItem(atPath: modelPath)[.modificationDate] as? Date
-            let restarted = SpeechRecognizer()
-            await VoiceModelService(
-                bank: api.bank, recognizer: restarted, directory: directory.appendingPathComponent("lm").path, logger: Logger(label: "test"), namespace: namespace
-            ).rebuild()
-            #expect(restarted.models.languageModel == modelPath)
-            #expect(try FileManager.default.attributesOfItem(atPath: modelPath)[.modificationDate] as? Date == built)
-            // Another knowledge bank at the same generation (a database recreated, its model folder kept) gets a model of
-            // its own.
-            let otherFolder = directory.appendingPathComponent("other-lm")
-            try FileManager.default.createDirectory(at: otherFolder, withIntermediateDirectories: true)
-            for suffix in [".lm", ".dict"] {
-                try FileManager.default.copyItem(
-                    at: directory.appendingPathComponent("lm/\(stem)\(suffix)"), to: otherFolder.appendingPathComponent("\(stem)\(suffix)"))
-            }
-            try await APIHarness.withAPI(.sqlite) { other in
-                let editor = try await other.signUpAdmin("other@example.com")
-                var index = 0
-                while try await other.store.knowledgeGeneration() < generation, index < 50 {
-                    let body = #"{"title": "Fixed assets \#(index)", "body": "Depreciation of fixed assets is straight-line over five years."}"#
-                    #expect(try await other.request(.post, "/api/knowledge", token: editor, json: body).status == .created)
-                    index += 1
-                }
-                #expect(try await other.store.knowledgeGeneration() == generation)
-                let elsewhere = SpeechRecognizer()
-                await VoiceModelService(bank: other.bank, recognizer: elsewhere, directory: otherFolder.path, logger: Logger(label: "test"), namespace: namespace)
-                    .rebuild()
-                #expect(elsewhere.models.languageModel != otherFolder.appendingPathComponent("\(stem).lm").path)
-                #expect(elsewhere.models.languageModel.contains("knowledge-kn3-\(namespace)-\(generation)-"))
-                #expect(try String(contentsOfFile: elsewhere.models.languageModel, encoding: .utf8).contains(" depreciation"))
-            }
+            #expect(detail.contains("language en, beam 5, prompted with") && detail.hasSuffix("names of the knowledge bank"), "\(detail)")
 
             let question = try SpokenQuestion.wav("what is the approval limit for invoices", in: directory)
             let answer = try await api.client.execute(
@@ -103,9 +62,10 @@ struct VoiceTests {
             ) { response in (response.status, (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] ?? [:]) }
             #expect(answer.0 == .ok, "\(answer.1)")
             let transcript = try #require(answer.1["transcript"] as? String)
-            // The stock model hears "well it's the group only for me it was that" (WER 0.86). The benchmark's figures are in
-            // docs/voice.md; this bound catches a recogniser that stops using the knowledge bank's model.
-            #expect(WordErrorRate.of(transcript, reference: "what is the approval limit for invoices") <= 0.5, "heard: \(transcript)")
+            // The benchmark's figures are in docs/voice.md; Whisper hears this one word for word.
+            #expect(WordErrorRate.normalized(transcript, reference: "what is the approval limit for invoices") == 0, "heard: \(transcript)")
+            let confidence = try #require(answer.1["confidence"] as? Double)
+            #expect(confidence >= SpeechConfiguration.defaultConfirmBelow && confidence <= 1 && answer.1["needs_confirmation"] as? Bool == false)
             let cited = ((answer.1["citations"] as? [[String: Any]]) ?? []).compactMap { $0["title"] as? String }
             #expect(answer.1["grounded"] as? Bool == true && cited.contains("Invoice approval policy"), "heard \(transcript), answered \(answer.1["answer"] ?? "")")
             let audio = try #require((answer.1["audio"] as? [String: Any])?["base64"] as? String)
@@ -132,7 +92,16 @@ struct VoiceTests {
             #expect(wavAnswer.0 == .ok && wavAnswer.1[.contentType] == "audio/wav" && wavAnswer.2.starts(with: Array("RIFF".utf8)), "\(String(decoding: wavAnswer.2.prefix(300), as: UTF8.self))")
             #expect(wavAnswer.1[HTTPField.Name("X-Omnifin-Conversation-Id")!] == conversation)
             let heard = wavAnswer.1[HTTPField.Name("X-Omnifin-Transcript")!]?.removingPercentEncoding ?? ""
-            #expect(WordErrorRate.of(heard, reference: "how do i submit an expense report") <= 0.5, "heard: \(heard)")
+            // eSpeak NG's "expense" is often heard as "X-Pen's": the bound catches a recogniser that stopped working.
+            #expect(WordErrorRate.normalized(heard, reference: "how do i submit an expense report") <= 0.3, "heard: \(heard)")
+            #expect(wavAnswer.1[HTTPField.Name("X-Omnifin-Needs-Confirmation")!] == "false" && wavAnswer.1[HTTPField.Name("X-Omnifin-Confidence")!] != nil)
+
+            // A name of the bank that no dictionary has comes out as the bank spells it.
+            let named = try await api.client.execute(
+                uri: "/api/chat/voice", method: .post, headers: [.authorization: "Bearer \(admin)", .contentType: "audio/wav"],
+                body: ByteBuffer(bytes: try SpokenQuestion.wav("can I book my hotel outside TripPoint", in: directory))
+            ) { response in (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] ?? [:] }
+            #expect((named["transcript"] as? String)?.contains("TripPoint") == true, "\(named)")
 
             // What is not a usable recording gets 415 or 422 with what is accepted.
             let text = try await api.request(.post, "/api/chat/voice", token: admin, json: #"{"message": "hi"}"#)
@@ -142,6 +111,36 @@ struct VoiceTests {
                 uri: "/api/chat/voice", method: .post, headers: [.authorization: "Bearer \(admin)", .contentType: "audio/wav"], body: ByteBuffer(bytes: short)
             ) { $0.status }
             #expect(tooShort == .unprocessableContent)
+        }
+    }
+
+    @Test("a transcript below the confidence threshold is shown back to confirm: nothing is answered or stored")
+    func unsureTranscript() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-voice-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Every transcript is below a threshold of 1.
+        try await APIHarness.withAPI(.sqlite, configure: { $0.speech.confirmBelow = 1 }) { api in
+            let admin = try await ChatFixtures.load(api)
+            let question = try SpokenQuestion.wav("what is the approval limit for invoices", in: directory)
+            let (status, body) = try await SpeechAPITests.ask(api, token: admin, wav: question)
+            #expect(status == .ok && body["needs_confirmation"] as? Bool == true, "\(body)")
+            let transcript = try #require(body["transcript"] as? String)
+            #expect(WordErrorRate.normalized(transcript, reference: "what is the approval limit for invoices") == 0)
+            let confidence = try #require(body["confidence"] as? Double)
+            #expect(confidence > 0 && confidence < 1)
+            #expect((body["message"] as? String)?.contains(transcript) == true && body["answer"] == nil && body["message_id"] == nil)
+            let audio = try #require((body["audio"] as? [String: Any])?["base64"] as? String)
+            #expect(try WAVAudio.decode([UInt8](try #require(Data(base64Encoded: audio)))).seconds > 1)
+            // Nothing was stored: no conversation.
+            let conversations = try await api.request(.get, "/api/chat/history", token: admin)
+            #expect(((conversations.body["conversations"] as? [[String: Any]]) ?? []).isEmpty, "\(conversations.body)")
+            // The WAV answer says so in its headers.
+            let wav = try await api.client.execute(
+                uri: "/api/chat/voice", method: .post, headers: [.authorization: "Bearer \(admin)", .contentType: "audio/wav", .accept: "audio/wav"],
+                body: ByteBuffer(bytes: question)
+            ) { response in response.headers }
+            #expect(wav[HTTPField.Name("X-Omnifin-Needs-Confirmation")!] == "true" && wav[HTTPField.Name("X-Omnifin-Confidence")!] != nil)
         }
     }
 }
@@ -291,19 +290,6 @@ struct SpeechAPITests {
         }
     }
 
-    @Test("speech models are named per database, and a rebuild deletes only its own database's older models")
-    func modelNamespaces() {
-        let one = VoiceModelService.namespace(database: "postgres://omnifin:secret@db:5432/one")
-        let two = VoiceModelService.namespace(database: "sqlite:var/omnifin.db")
-        #expect(one.hasPrefix("db") && one.count == 10 && !one.contains("secret") && one != two)
-        #expect(one == VoiceModelService.namespace(database: "postgres://omnifin:secret@db:5432/one"))
-        #expect(VoiceModelService.isOwnModel("knowledge-kn3-\(one)-5-0123456789abcdef.lm", namespace: one))
-        #expect(!VoiceModelService.isOwnModel("knowledge-kn3-\(two)-5-0123456789abcdef.lm", namespace: one))
-        // Models of versions that named no namespace.
-        #expect(VoiceModelService.isOwnModel("knowledge-kn3-196-d9fa2b7ac9dbc4f3.dict", namespace: one))
-        #expect(!VoiceModelService.isOwnModel("notes.txt", namespace: one) && !VoiceModelService.isOwnModel("knowledge.lm", namespace: one))
-    }
-
     @Test("the speech settings are read from the environment and wrong ones stop the start with a message")
     func configuration() throws {
         let api = try SpeechConfiguration.fromEnvironment([
@@ -314,18 +300,18 @@ struct SpeechAPITests {
         #expect(try SpeechConfiguration.fromEnvironment([:]).stt == .builtin)
         #expect(throws: ServerConfiguration.Invalid.self) { try SpeechConfiguration.fromEnvironment(["OMNIFIN_STT": "api"]) }
         #expect(throws: ServerConfiguration.Invalid.self) { try SpeechConfiguration.fromEnvironment(["OMNIFIN_TTS": "cloud"]) }
-        #expect(try SpeechConfiguration.fromEnvironment([:]).stockWeight == LanguageModelBuilder.stockWeight)
-        #expect(try SpeechConfiguration.fromEnvironment(["OMNIFIN_STT_STOCK_WEIGHT": "0.25"]).stockWeight == 0.25)
-        #expect(try SpeechConfiguration.fromEnvironment(["OMNIFIN_STT_MAX_WORDS": "5000"]).maximumWords == 5000)
-        #expect(try SpeechConfiguration.fromEnvironment([:]).maximumWords == LanguageModelBuilder.maximumWords)
-        for bad in ["99", "many", "2000000"] {
-            #expect(throws: ServerConfiguration.Invalid.self) { try SpeechConfiguration.fromEnvironment(["OMNIFIN_STT_MAX_WORDS": bad]) }
-        }
-        for bad in ["1", "-0.1", "half", "nan"] {
+        let builtin = try SpeechConfiguration.fromEnvironment([:])
+        #expect(builtin.whisper.language == "en" && builtin.whisper.beamSize == 5 && builtin.confirmBelow == SpeechConfiguration.defaultConfirmBelow)
+        #expect(builtin.whisperModel.hasSuffix("/.cache/omnifin/models/whisper-base/ggml-base.bin"))
+        let tuned = try SpeechConfiguration.fromEnvironment([
+            "OMNIFIN_STT_LANGUAGE": "auto", "OMNIFIN_STT_BEAM": "1", "OMNIFIN_STT_CONFIRM_BELOW": "0", "OMNIFIN_WHISPER_MODEL": "/srv/ggml-small.bin",
+        ])
+        #expect(tuned.whisper.language == "auto" && tuned.whisper.beamSize == 1 && tuned.confirmBelow == 0 && tuned.whisperModel == "/srv/ggml-small.bin")
+        for (name, bad) in [("OMNIFIN_STT_LANGUAGE", "english"), ("OMNIFIN_STT_BEAM", "9"), ("OMNIFIN_STT_BEAM", "many"), ("OMNIFIN_STT_CONFIRM_BELOW", "-0.1")] {
             #expect {
-                try SpeechConfiguration.fromEnvironment(["OMNIFIN_STT_STOCK_WEIGHT": bad])
+                try SpeechConfiguration.fromEnvironment([name: bad])
             } throws: { error in
-                "\(error)".contains("OMNIFIN_STT_STOCK_WEIGHT '\(bad)' is not a number from 0 to below 1")
+                "\(error)".contains("\(name) '\(bad)'")
             }
         }
     }

@@ -21,7 +21,6 @@ struct ServeCommandTests {
         var environment = ProcessInfo.processInfo.environment
         environment["OMNIFIN_MAIL"] = "file:" + directory.appendingPathComponent("mail").path
         environment["OMNIFIN_DATA_KEY_FILE"] = directory.appendingPathComponent("data.key").path
-        environment["OMNIFIN_VOICE_DIR"] = directory.appendingPathComponent("voice").path
         environment["OMNIFIN_DEMO_DIR"] = CLI.repository.appendingPathComponent("corpora").path
         environment["OMNIFIN_LOG_FILE"] = directory.appendingPathComponent("log/omnifin.log").path
         process.environment = environment

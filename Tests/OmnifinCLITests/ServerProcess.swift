@@ -35,7 +35,6 @@ final class ServerProcess: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["OMNIFIN_MAIL"] = "file:" + directory.appendingPathComponent("mail").path
         environment["OMNIFIN_DATA_KEY_FILE"] = directory.appendingPathComponent("data.key").path
-        environment["OMNIFIN_VOICE_DIR"] = directory.appendingPathComponent("voice").path
         environment["OMNIFIN_DEMO_DIR"] = CLI.repository.appendingPathComponent("corpora").path
         environment["OMNIFIN_RATE_LIMIT_PER_MINUTE"] = "0"
         for (key, value) in extraEnvironment { environment[key] = value }

@@ -17,16 +17,16 @@ struct SettingsTests {
         let settings = try Settings.read([
             "OMNIFIN_LLM_BASE_URL": "http://127.0.0.1:8081", "OMNIFIN_LLM_API_KEY": "k", "OMNIFIN_LLM_TIMEOUT": "12", "OMNIFIN_CHAT_MODEL": "m",
             "OMNIFIN_STT": "api", "OMNIFIN_TTS": "none", "OMNIFIN_PORT": "9000", "OMNIFIN_SNAPSHOT_INTERVAL": "0", "OMNIFIN_FOLLOW_INTERVAL": "0.5",
-            "OMNIFIN_TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8", "OMNIFIN_STT_OPTIONS": "-topn 16", "OMNIFIN_LOG_FORMAT": "json",
+            "OMNIFIN_TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8", "OMNIFIN_STT_LANGUAGE": "DE", "OMNIFIN_STT_BEAM": "3", "OMNIFIN_LOG_FORMAT": "json",
         ])
         #expect(settings.llm == Settings.API(baseURL: "http://127.0.0.1:8081", apiKey: "k", timeout: 12) && settings.chatModel == "m")
         #expect(settings.stt == .api(Settings.API(baseURL: "http://127.0.0.1:8081", apiKey: "k", timeout: 12), model: "whisper-1") && settings.tts == .off)
         #expect(settings.port == 9000 && settings.snapshotInterval == .some(nil) && settings.followInterval == .milliseconds(500))
         #expect(settings.trustedProxies.count == 2 && settings.trustedProxies[0].contains("10.1.2.3") && !settings.trustedProxies[0].contains("11.0.0.1"))
-        #expect(settings.sttOptions == ["-topn", "16"] && settings.jsonLogs)
+        #expect(settings.sttLanguage == "de" && settings.sttBeam == 3 && settings.sttConfirmBelow == nil && settings.jsonLogs)
         let wrong: [[String: String]] = [
             ["OMNIFIN_PORT": "70000"], ["OMNIFIN_CHAT_MODEL": "m"], ["OMNIFIN_LLM_FALLBACK": "sometimes"], ["OMNIFIN_CHAT_RELEVANCE": "2"],
-            ["OMNIFIN_STT": "whisper"], ["OMNIFIN_TTS": "api"], ["OMNIFIN_STT_STOCK_WEIGHT": "1"], ["OMNIFIN_STT_MAX_WORDS": "5"],
+            ["OMNIFIN_STT": "whisper"], ["OMNIFIN_TTS": "api"], ["OMNIFIN_STT_LANGUAGE": "english"], ["OMNIFIN_STT_BEAM": "0"], ["OMNIFIN_STT_CONFIRM_BELOW": "1.5"],
             ["OMNIFIN_TLS_CERT": "cert.pem"], ["OMNIFIN_SNAPSHOT_INTERVAL": "0.5"], ["OMNIFIN_TRUSTED_PROXIES": "10.0.0.0/40"],
             ["OMNIFIN_METRICS_TOKEN": "short"], ["OMNIFIN_MAX_DOCUMENT_BYTES": "12"], ["OMNIFIN_LOG_MAX_BYTES": "10"], ["OMNIFIN_RATE_LIMIT_PER_MINUTE": "-1"],
         ]

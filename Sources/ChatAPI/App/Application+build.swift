@@ -27,12 +27,12 @@ public struct ServerDependencies: Sendable {
     let configuration: ServerConfiguration
     let sealer: DataSealer
     let mailer: Mailer
-    /// The speech tools voice chat uses: the built-in ones when their models are installed (Debian's
-    /// pocketsphinx-en-us, espeak-ng-data), or an OpenAI-compatible API.
+    /// The speech tools voice chat uses: the built-in ones when their models are installed (the Whisper model `make
+    /// model` fetches, Debian's espeak-ng-data), or an OpenAI-compatible API.
     let speechToText: (any SpeechToText)?
     let textToSpeech: (any TextToSpeech)?
-    /// The built-in recogniser when it is the one in use: its language model follows the knowledge bank.
-    let recognizer: SpeechRecognizer?
+    /// The built-in recogniser when it is the one in use: its prompt of names follows the knowledge bank.
+    let recognizer: WhisperRecognizer?
     /// Rate-limit buckets: in Redis when `OMNIFIN_REDIS_URL` is set (shared by every replica), else in memory.
     let limiter: any RateLimiting
     let redisHealth: RedisHealth?
@@ -73,14 +73,17 @@ public struct ServerDependencies: Sendable {
         let mailer = Mailer(outbox: store, transport: transport, sealer: sealer, retryBase: configuration.mailRetryBase, logger: logger)
         try await PromptTemplate.seedDefaults(store)
         let decoy = try await PasswordHashing.hash(UUID().uuidString, cost: configuration.bcryptCost)
-        var recognizer: SpeechRecognizer?
+        var recognizer: WhisperRecognizer?
         let speechToText: (any SpeechToText)?
         var voiceOff: [String] = []
         switch configuration.speech.stt {
         case .builtin:
-            recognizer = SpeechRecognizer.available ? SpeechRecognizer() : nil
+            do {
+                recognizer = try WhisperRecognizer(modelPath: configuration.speech.whisperModel, options: configuration.speech.whisper)
+            } catch {
+                voiceOff.append("the built-in recogniser could not load its model (make model fetches it): \(error)")
+            }
             speechToText = recognizer
-            if recognizer == nil { voiceOff.append("the built-in recogniser's model is not installed (pocketsphinx-en-us)") }
         case .api(let api, let model):
             speechToText = OpenAITranscriber(api: api, model: model)
         case .off:
@@ -211,7 +214,8 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         ).endpoints, atPath: "chat")
     protected.addRoutes(
         VoiceController(
-            turns: turns, speechToText: dependencies.speechToText, textToSpeech: dependencies.textToSpeech, offReason: dependencies.voiceOffReason
+            turns: turns, speechToText: dependencies.speechToText, textToSpeech: dependencies.textToSpeech, offReason: dependencies.voiceOffReason,
+            confirmBelow: configuration.speech.confirmBelow
         ).endpoints, atPath: "chat")
     return router
 }
@@ -245,11 +249,7 @@ public func buildApplication(store: any OmnifinStore, bank: KnowledgeBank, confi
     app.addServices(dependencies.jobs)
     app.addServices(AnswerWarmUp(answerer: dependencies.answerer, logger: logger))
     if let recognizer = dependencies.recognizer {
-        app.addServices(
-            VoiceModelService(
-                bank: bank, recognizer: recognizer, directory: configuration.voiceModelDirectory, logger: logger, interval: configuration.voiceModelInterval,
-                stockWeight: configuration.speech.stockWeight, maximumWords: configuration.speech.maximumWords,
-                namespace: VoiceModelService.namespace(database: configuration.databaseURL)))
+        app.addServices(SpeechPromptService(bank: bank, recognizer: recognizer, logger: logger, interval: configuration.voicePromptInterval))
     }
     return app
 }

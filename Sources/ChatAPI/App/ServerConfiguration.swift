@@ -41,9 +41,6 @@ public struct ServerConfiguration: Sendable {
     public var tlsKeyPath: String?
     /// Where uploaded exports wait while their import job runs (`OMNIFIN_IMPORT_DIR`, default `var/imports`).
     public var importDirectory = "var/imports"
-    /// Where the speech recogniser's language model built from the knowledge bank is written (`OMNIFIN_VOICE_DIR`,
-    /// default `var/voice`).
-    public var voiceModelDirectory = "var/voice"
     /// Serve the web pages from this folder, read on every request, instead of the copy built into the binary
     /// (`OMNIFIN_WEB_DIR`; for working on the pages without rebuilding).
     public var webDirectory: String?
@@ -57,8 +54,8 @@ public struct ServerConfiguration: Sendable {
     /// as the passages it ranks): higher finds more of the true nearest passages and costs time
     /// (docs/knowledge-bank.md "Search depth").
     public var efSearch = KnowledgeBank.HNSWConfigurationTemplate().efSearch
-    /// How often the knowledge bank is checked for changes that call for a new speech language model.
-    var voiceModelInterval: Duration = .seconds(30)
+    /// How often the knowledge bank is checked for changes that call for a new prompt of names for the recogniser.
+    var voicePromptInterval: Duration = .seconds(30)
     /// How answers are made (the LLM API or the built-in answerer, budgets, the relevance threshold).
     public var chat: ChatConfiguration
     /// Redis for rate limits shared by every replica (`OMNIFIN_REDIS_URL=redis://[user:password@]host:port/db`).
@@ -135,7 +132,6 @@ public struct ServerConfiguration: Sendable {
         tlsKeyPath = settings.tlsKey
         dataKey = settings.dataKey
         if let directory = settings.importDirectory { importDirectory = directory }
-        if let directory = settings.voiceDirectory { voiceModelDirectory = directory }
         if let path = settings.dataKeyFile { dataKeyFile = path }
         webDirectory = settings.webDirectory
         if let interval = settings.snapshotInterval { snapshotInterval = interval }

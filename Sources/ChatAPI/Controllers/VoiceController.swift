@@ -21,6 +21,8 @@ struct VoiceController {
     let textToSpeech: (any TextToSpeech)?
     /// Why voice is off, for that answer.
     let offReason: String
+    /// The recogniser's confidence below which the transcript is shown back to confirm instead of answered.
+    var confirmBelow = SpeechConfiguration.defaultConfirmBelow
     static let maximumSeconds = 60.0
     static let maximumBytes = 10 * 1024 * 1024
 
@@ -40,10 +42,25 @@ struct VoiceController {
         var conversationId: String
         var messageId: String
         var transcript: String
+        /// From 0 to 1, or nil when the recogniser reports none (speech APIs).
+        var confidence: Double?
+        var needsConfirmation = false
         var answer: String
         var citations: [StoredCitation]
         var grounded: Bool
         var generator: String
+        var audio: Audio
+        var timings: Timings
+    }
+
+    /// A transcript too uncertain to answer: it is shown (and said) back, and nothing is stored; the user sends it as
+    /// a text message if it is right, or says or types the question again.
+    struct ConfirmationResponse: ResponseEncodable {
+        var conversationId: String?
+        var transcript: String
+        var confidence: Double?
+        var needsConfirmation = true
+        var message: String
         var audio: Audio
         var timings: Timings
     }
@@ -108,15 +125,40 @@ struct VoiceController {
             throw APIError(.unprocessableContent, code: "audio_too_long", "the recording is \(Int(audio.seconds)) seconds long; " + Self.accepted)
         }
         let sttStart = ContinuousClock.now
-        let transcript: String
+        let heard: Transcript
         do {
-            transcript = try await speechToText.transcribe(audio)
+            heard = try await speechToText.transcribe(audio)
         } catch {
             throw Self.apiError(error, step: "stt", doing: "speech recognition")
         }
+        let transcript = heard.text
         let sttMilliseconds = (ContinuousClock.now - sttStart).inSeconds * 1000
         guard !transcript.isEmpty else {
             throw APIError(.unprocessableContent, code: "no_speech", "no speech was recognised in the recording; speak closer to the microphone")
+        }
+        let wantsWAV = request.headers[.accept]?.contains("audio/wav") == true
+        if let confidence = heard.confidence, confidence < confirmBelow {
+            let message = "I'm not sure I heard that right. Did you say: \u{201C}\(transcript)\u{201D}? Send it if it is right, or say or type your question again."
+            let ttsStart = ContinuousClock.now
+            let speech: WAVAudio
+            do {
+                speech = try await textToSpeech.speak("I'm not sure I heard that right. Did you say: \(transcript)?")
+            } catch {
+                throw Self.apiError(error, step: "tts", doing: "speech synthesis")
+            }
+            let ttsMilliseconds = (ContinuousClock.now - ttsStart).inSeconds * 1000
+            let bytes = speech.encoded()
+            if wantsWAV {
+                var headers = Self.headers(["X-Omnifin-Transcript": transcript, "X-Omnifin-Answer": message])
+                headers[HTTPField.Name("X-Omnifin-Needs-Confirmation")!] = "true"
+                headers[HTTPField.Name("X-Omnifin-Confidence")!] = String(format: "%.2f", confidence)
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            }
+            return try ConfirmationResponse(
+                conversationId: conversation, transcript: transcript, confidence: (confidence * 100).rounded() / 100, message: message,
+                audio: Audio(mime: "audio/wav", base64: Data(bytes).base64EncodedString()),
+                timings: Timings(sttMs: sttMilliseconds.rounded(), retrievalMs: 0, generationMs: 0, ttsMs: ttsMilliseconds.rounded())
+            ).response(from: request, context: context)
         }
         let turn = try await turns.complete(try await turns.start(transcript, conversationID: conversation, caller: caller), caller: caller, voice: true)
         let result = turn.answer
@@ -129,25 +171,33 @@ struct VoiceController {
         }
         let ttsMilliseconds = (ContinuousClock.now - ttsStart).inSeconds * 1000
         let bytes = speech.encoded()
-        if request.headers[.accept]?.contains("audio/wav") == true {
-            var headers = HTTPFields()
-            headers[.contentType] = "audio/wav"
-            func header(_ name: String, _ value: String) {
-                headers[HTTPField.Name(name)!] = value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? ""
-            }
-            header("X-Omnifin-Transcript", transcript)
-            header("X-Omnifin-Answer", result.text)
-            header("X-Omnifin-Conversation-Id", turn.conversationID)
-            header("X-Omnifin-Message-Id", turn.messageID)
+        if wantsWAV {
+            var headers = Self.headers([
+                "X-Omnifin-Transcript": transcript, "X-Omnifin-Answer": result.text, "X-Omnifin-Conversation-Id": turn.conversationID,
+                "X-Omnifin-Message-Id": turn.messageID,
+            ])
             headers[HTTPField.Name("X-Omnifin-Grounded")!] = result.grounded ? "true" : "false"
+            headers[HTTPField.Name("X-Omnifin-Needs-Confirmation")!] = "false"
+            if let confidence = heard.confidence { headers[HTTPField.Name("X-Omnifin-Confidence")!] = String(format: "%.2f", confidence) }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         return try VoiceResponse(
-            conversationId: turn.conversationID, messageId: turn.messageID, transcript: transcript, answer: result.text, citations: result.citations,
+            conversationId: turn.conversationID, messageId: turn.messageID, transcript: transcript,
+            confidence: heard.confidence.map { ($0 * 100).rounded() / 100 }, answer: result.text, citations: result.citations,
             grounded: result.grounded, generator: result.generator, audio: Audio(mime: "audio/wav", base64: Data(bytes).base64EncodedString()),
             timings: Timings(
                 sttMs: sttMilliseconds.rounded(), retrievalMs: result.retrievalMilliseconds.rounded(), generationMs: result.generationMilliseconds.rounded(),
                 ttsMs: ttsMilliseconds.rounded())
         ).response(from: request, context: context)
+    }
+
+    /// A WAV answer's headers: audio/wav and the texts, percent-encoded UTF-8.
+    static func headers(_ texts: KeyValuePairs<String, String>) -> HTTPFields {
+        var headers = HTTPFields()
+        headers[.contentType] = "audio/wav"
+        for (name, value) in texts {
+            headers[HTTPField.Name(name)!] = value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? ""
+        }
+        return headers
     }
 }

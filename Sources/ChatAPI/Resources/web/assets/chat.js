@@ -805,6 +805,14 @@ class ChatView {
         signal: controller.signal,
       });
       if (view !== this.view || this.destroyed) return;
+      if (result.needs_confirmation) {
+        // Too uncertain to answer: nothing was stored; the user sends the transcript, or corrects it first.
+        pending.remove();
+        answer.el.remove();
+        if (!this.conversationId) this.title.textContent = "New conversation";
+        this.confirmTranscript(result);
+        return;
+      }
       pending.classList.remove("pending");
       mount(pending.querySelector(".message-text"), result.transcript);
       if (this.title.textContent === "Voice question" || this.title.textContent === "New conversation") this.title.textContent = result.transcript;
@@ -826,6 +834,48 @@ class ChatView {
       if (!this.destroyed) this.setBusy(false);
       this.turnEnded(view);
     }
+  }
+
+  // The transcript of a recording the recogniser was unsure of, with its confidence: "Send it" asks it as typed
+  // text, "Edit" puts it in the text box to correct first. The server's spoken "did you say …" plays meanwhile.
+  confirmTranscript(result) {
+    this.hideEmpty();
+    const percent = Math.round((result.confidence ?? 0) * 100);
+    const send = h("button", { type: "button", class: "primary confirm-send" }, "Send it");
+    const edit = h("button", { type: "button", class: "secondary confirm-edit" }, "Edit");
+    const card = h(
+      "article",
+      { class: "message user confirm-transcript", "aria-label": "Check what was heard" },
+      h(
+        "div",
+        { class: "bubble" },
+        h("p", { class: "muted confirm-note" }, `Not sure I heard that right (confidence ${percent} %). Did you say:`),
+        h("p", { class: "message-text" }, result.transcript),
+        h("div", { class: "confirm-actions" }, send, edit),
+      ),
+    );
+    send.addEventListener("click", () => {
+      card.remove();
+      this.ask(result.transcript);
+    });
+    edit.addEventListener("click", () => {
+      card.remove();
+      this.input.value = result.transcript;
+      this.fitInput();
+      this.input.focus();
+    });
+    this.messages.append(card);
+    if (result.audio && result.audio.base64) {
+      const url = URL.createObjectURL(base64Blob(result.audio.base64, result.audio.mime));
+      this.blobUrls.push(url);
+      const player = h("audio", { class: "answer-audio", controls: true, preload: "auto", src: url, "aria-label": "Spoken question back" });
+      card.querySelector(".bubble").append(player);
+      player.play().catch(() => {});
+    }
+    window.scrollTo(0, document.documentElement.scrollHeight);
+    this.voice.setStatus("Check what was heard, then send it or edit it.");
+    this.live.textContent = `Not sure I heard that right. Did you say: ${result.transcript}? Send it or edit it.`;
+    send.focus();
   }
 }
 
