@@ -70,7 +70,7 @@ release: deps
 # Open http://127.0.0.1:8080; the first account registered becomes admin (its confirmation link is in the log
 # and in var/mail).
 run: release
-	OPENBLAS_NUM_THREADS=1 .build/release/omnifin serve --demo
+	.build/release/omnifin serve --demo
 
 test: deps
 	swift build --build-tests
@@ -113,7 +113,7 @@ peers-venv:
 ANN_ARGS ?= --m 16 --ef-construction 200 --ef 10,20,40,60,80,120,160,320 --k 10 --threads 1 --build-threads 2
 bench-ann: release peers-venv
 	mkdir -p $(BENCH_OUT)
-	OPENBLAS_NUM_THREADS=1 .build/release/omnifin bench ann --base $(ANN_DATA)/base.fvecs --query $(ANN_DATA)/query.fvecs \
+	.build/release/omnifin bench ann --base $(ANN_DATA)/base.fvecs --query $(ANN_DATA)/query.fvecs \
 	  --truth $(ANN_DATA)/groundtruth.ivecs $(ANN_ARGS) --kernel int4,blas-dot --snapshot $(BENCH_OUT)/ann-snapshot.hnsw \
 	  --json > $(BENCH_OUT)/omnifin.json
 	"$(VENV)/bin/python" Benchmarks/peers/split_kernels.py $(BENCH_OUT)/omnifin.json

@@ -39,7 +39,7 @@ fi
 "$BIN" admin create-user --database "$DATABASE" --email bench@example.com --password "bench passphrase 2026" --role admin \
   >/dev/null 2>&1 || true
 
-OPENBLAS_NUM_THREADS=1 OMNIFIN_DATABASE_URL="$DATABASE" OMNIFIN_REDIS_URL="$REDIS_URL" OMNIFIN_RATE_LIMIT_PER_MINUTE=0 \
+OMNIFIN_DATABASE_URL="$DATABASE" OMNIFIN_REDIS_URL="$REDIS_URL" OMNIFIN_RATE_LIMIT_PER_MINUTE=0 \
   OMNIFIN_LOGIN_ATTEMPTS_PER_MINUTE=0 OMNIFIN_DATA_KEY_FILE="$WORK/data.key" OMNIFIN_MAIL="file:$WORK/mail" \
   "$BIN" serve --port $PORT --snapshot "$WORK/index.hnsw" > "$WORK/serve.log" 2>&1 &
 SERVER=$!

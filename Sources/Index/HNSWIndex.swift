@@ -82,6 +82,7 @@ public final class HNSWIndex: @unchecked Sendable {
     /// - Throws: ``IndexError`` `.invalidParameter` when a parameter is out of range.
     public init(configuration: HNSWConfiguration, capacity: Int = 1024) throws(IndexError) {
         try configuration.validate()
+        BLASThreads.ensureOnePerCall()
         self.configuration = configuration
         dimension = configuration.dimension
         metric = configuration.metric

@@ -109,10 +109,39 @@ public final class WhisperRecognizer: Sendable {
         return min(1500, max(minimum, rounded))
     }
 
-    /// The words heard in audio of any rate (converted to 16 kHz mono float), with the decoder's confidence.
+    /// A 30 ms window sounds like voice when its RMS reaches this level (about -45 dBFS) and its signal crosses zero
+    /// in at most ``voicedCrossings`` of its samples: voiced speech is periodic, hiss and white noise cross zero about
+    /// every other sample.
+    public static let speechLevel: Float = 0.0056
+    public static let voicedCrossings: Float = 0.25
+    /// Voiced windows a recording needs (150 ms) to be decoded at all: on silence Whisper still writes "You"
+    /// (confidence 0.78), on white noise a whole confident sentence ("I'm going to put the oil in the pan.").
+    public static let voicedWindowsNeeded = 5
+
+    /// The 30 ms windows of 16 kHz samples that sound like voice.
+    static func voicedWindows(_ samples: [Float]) -> Int {
+        let window = 480
+        var voiced = 0
+        var start = 0
+        while start + window <= samples.count {
+            var energy: Float = 0
+            var crossings = 0
+            for index in start..<start + window {
+                energy += samples[index] * samples[index]
+                if index > start, (samples[index] >= 0) != (samples[index - 1] >= 0) { crossings += 1 }
+            }
+            if (energy / Float(window)).squareRoot() >= speechLevel, Float(crossings) / Float(window) <= voicedCrossings { voiced += 1 }
+            start += window
+        }
+        return voiced
+    }
+
+    /// The words heard in audio of any rate (converted to 16 kHz mono float), with the decoder's confidence. A
+    /// recording with less than 150 ms that sounds like voice (``voicedWindows(_:)``) is an empty transcript.
     public func transcribe(_ audio: WAVAudio, prompt override: String? = nil) async throws -> Transcript {
         let sixteen = audio.resampled(to: 16_000)
         var padded = sixteen.samples.map { Float($0) / 32768 }
+        if Self.voicedWindows(padded) < Self.voicedWindowsNeeded { return Transcript(text: "", confidence: 0) }
         // whisper.cpp declines less than a second of audio: pad short recordings with silence.
         if padded.count < 24_000 { padded += [Float](repeating: 0, count: 24_000 - padded.count) }
         let samples = padded
@@ -142,9 +171,12 @@ public final class WhisperRecognizer: Sendable {
                 throw Failure(description: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
             }
             let language = withUnsafeBytes(of: result.language) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            // How sure the decoder was of its tokens, times how sure it was that there was speech at all (its
+            // no-speech token): a recording of mostly noise around a little voice is not answered as confidently.
+            let tokens = result.tokens > 0 ? exp(Double(result.mean_log_probability)) : 0
             return Transcript(
                 text: Transcript.cleaned(String(cString: text)),
-                confidence: result.tokens > 0 ? exp(Double(result.mean_log_probability)) : 0,
+                confidence: tokens * (1 - Double(result.no_speech_probability)),
                 language: language.isEmpty ? nil : language)
         }
     }
@@ -189,8 +221,8 @@ public final class WhisperRecognizer: Sendable {
 /// What a recogniser heard.
 public struct Transcript: Sendable, Equatable {
     public var text: String
-    /// From 0 to 1: the geometric mean of the probabilities of the words' tokens as decoded (`nil` when the
-    /// recogniser reports none, as speech APIs do).
+    /// From 0 to 1: the geometric mean of the probabilities of the words' tokens as decoded, times the probability
+    /// that the recording holds speech (`nil` when the recogniser reports none, as speech APIs do).
     public var confidence: Double?
     /// The language decoded (ISO 639-1), when the recogniser says.
     public var language: String?

@@ -12,7 +12,8 @@ struct BenchANN: ParsableCommand {
               swift run -c release omnifin bench ann --base ../shared/data/ann/pypi-minilm-100k/base.fvecs \\
                 --query ../shared/data/ann/pypi-minilm-100k/query.fvecs --truth ../shared/data/ann/pypi-minilm-100k/groundtruth.ivecs \\
                 --m 16 --ef-construction 200 --ef 10,20,40,80,160,320 --k 10 --threads 1 --build-threads 2
-            Set OPENBLAS_NUM_THREADS=1 for single-threaded figures.
+            OpenBLAS runs one thread per call whatever OPENBLAS_NUM_THREADS says (the first line of the output shows it):
+            Omnifin's own threads (--threads, --build-threads) are the parallelism.
             """
     )
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Index
 
 @main
 struct Omnifin: AsyncParsableCommand {
@@ -7,6 +8,12 @@ struct Omnifin: AsyncParsableCommand {
         abstract: "Omnifin: a self-hosted knowledge search engine with a chat layer for finance teams.",
         subcommands: [Serve.self, IngestCommand.self, Admin.self, Backup.self, Eval.self, Reindex.self, Embed.self, Bench.self]
     )
+
+    /// Before any command: OpenBLAS with one thread per call (``BLASThreads``), whatever the environment says.
+    static func main() async {
+        BLASThreads.ensureOnePerCall()
+        await main(nil)
+    }
 }
 
 struct Bench: ParsableCommand {

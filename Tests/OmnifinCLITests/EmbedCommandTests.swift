@@ -17,10 +17,11 @@ enum CLI {
         return repository.appendingPathComponent(".build/debug/omnifin")
     }
 
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -65,5 +66,21 @@ struct EmbedCommandTests {
         let limit = try CLI.run(["bench", "embed", "--input", "x.tsv", "--limit", "0"])
         #expect(limit.status != 0)
         #expect(limit.error.contains("--limit must be at least 1"))
+    }
+}
+
+@Suite("OpenBLAS threads")
+struct BLASThreadTests {
+    @Test("a fresh omnifin process runs OpenBLAS with one thread per call, whatever OPENBLAS_NUM_THREADS says")
+    func onePerCall() throws {
+        let data = CLI.sharedData + "/ann/pypi-minilm-100k"
+        for threads in ["4", nil] as [String?] {
+            let result = try CLI.run(
+                ["bench", "ann", "--base", data + "/base.fvecs", "--query", data + "/query.fvecs", "--limit-base", "500", "--limit-query", "20", "--ef", "10", "--json"],
+                environment: threads.map { ["OPENBLAS_NUM_THREADS": $0] })
+            #expect(result.status == 0, "\(result.error)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            #expect(report["blas_threads"] as? Int == 1, "OPENBLAS_NUM_THREADS=\(threads ?? "unset"): \(report["blas_threads"] ?? "none")")
+        }
     }
 }

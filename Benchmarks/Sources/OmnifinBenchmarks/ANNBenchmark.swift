@@ -76,13 +76,15 @@ public struct ANNBenchmark: Sendable {
         public var snapshotBytes: Int?
         public var rows: [Row]
         public var filtered: [FilteredRow] = []
+        /// OpenBLAS's threads per call during the run (`nil`: another BLAS).
+        public var blasThreads: Int?
 
         /// The JSON document of `--json`.
         public var json: String {
             var document: [String: Any] = [
                 "lib": "omnifin", "base": baseCount, "queries": queryCount, "dimension": dimension, "k": k,
                 "build_seconds": buildSeconds, "index_bytes": indexBytes, "payload_bytes": payloadBytes, "code_bytes": codeBytes,
-                "kernel": (rows.first?.kernel ?? .blasDot).rawValue,
+                "kernel": (rows.first?.kernel ?? .blasDot).rawValue, "blas_threads": blasThreads.map { $0 as Any } ?? NSNull(),
                 "results": rows.filter { $0.kernel == rows.first?.kernel }.map(jsonRow),
             ]
             let kernels = Set(rows.map(\.kernel))
@@ -113,7 +115,8 @@ public struct ANNBenchmark: Sendable {
         public var table: String {
             var lines = [
                 String(
-                    format: "omnifin HNSW  base %d × %d, %d queries, k %d", baseCount, dimension, queryCount, k),
+                    format: "omnifin HNSW  base %d × %d, %d queries, k %d; OpenBLAS %@ per call", baseCount, dimension, queryCount, k,
+                    blasThreads.map { $0 == 1 ? "1 thread" : "\($0) threads" } ?? "not in use"),
                 String(
                     format: "build %.2f s, index %.1f MB (vectors + links %.1f MB, ratio %.3f)", buildSeconds, Double(indexBytes) / 1e6,
                     Double(payloadBytes) / 1e6, Double(indexBytes) / Double(max(payloadBytes, 1))),
@@ -193,6 +196,7 @@ public struct ANNBenchmark: Sendable {
         var report = Report(
             baseCount: base.count, queryCount: queries.count, dimension: base.dimension, k: k, buildSeconds: buildSeconds,
             indexBytes: index.memoryBytes, payloadBytes: index.payloadBytes, rows: [])
+        report.blasThreads = BLASThreads.count
 
         if let snapshotPath = options.snapshotPath {
             let saveStart = DispatchTime.now()

@@ -51,7 +51,7 @@ public final class BuiltinEmbedder: Embedder {
         encoder = try BERTEncoder(configuration: configuration, weights: SafeTensors(path: base.appendingPathComponent("model.safetensors").path))
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.tokensPerBatch = max(tokensPerBatch, tokenizer.maxLength)
-        BLASThreads.setCount(1)
+        BLASThreads.ensureOnePerCall()
     }
 
     public func embed(_ texts: [String]) async throws -> [[Float]] {
