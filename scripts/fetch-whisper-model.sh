@@ -178,11 +178,5 @@ rm -f "$WORK/model.bin"
 check_dir "$STAGE" report || { echo "fetch-whisper-model: refusing to install into $DIR" >&2; exit 1; }
 
 # 5. Move into place: per-file atomic rename (same file system), the model last.
-mkdir -p "$DIR"
-for entry in "${FILES[@]}"; do
-  read -r rel _ <<<"$entry"
-  mv -f "$STAGE/$rel" "$DIR/$rel"
-done
-
-check_dir "$DIR" report || { echo "fetch-whisper-model: verification of $DIR failed after install" >&2; exit 1; }
+install_files "$STAGE" "$DIR"
 echo "whisper model installed: $DIR/$MODEL_FILE"

