@@ -62,6 +62,8 @@ let package = Package(
                 .linkedLibrary("stdc++"), .linkedLibrary("m"),
             ]
         ),
+        // Child processes that cannot outlive Omnifin (the local LLM engine): fork and exec with a parent-death signal.
+        .target(name: "CProcess"),
         // Every setting read from the environment, in one place; the other targets get typed values.
         .target(name: "Settings", swiftSettings: swiftSettings),
         .target(
@@ -117,6 +119,7 @@ let package = Package(
         .target(
             name: "Chat",
             dependencies: [
+                "CProcess",
                 "Retrieval",
                 "Storage",
                 "Settings",
@@ -282,6 +285,7 @@ let package = Package(
         .testTarget(
             name: "ChatTests",
             dependencies: ["Chat", "Retrieval", "Storage", "StoreTesting", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "VoiceTests", dependencies: ["Voice", "Retrieval", "Ingest", "Storage"], swiftSettings: swiftSettings),

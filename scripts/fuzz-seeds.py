@@ -80,6 +80,16 @@ def main(argv: list[str]) -> int:
     for i, text in enumerate(prompts):
         write(out / "prompt", f"prompt-{i}.txt", text.encode())
 
+    # Model answers: the citation formats real models write, around numbers and list items.
+    answers = [
+        "Invoices up to 10,000 EUR are approved by the budget owner [1]. Above that the finance controller approves [1][2].",
+        "The budget owner approves 【1†source】. Payment runs are on Tuesdays (2). See [Source: Payment runs] and Source 3.",
+        "Steps:\n(1) Register the invoice [1-3].\n(2) Approve it [^2]. [Passage 4] [doc5] [Sources 1 and 2] [1, 7]",
+        "€25k, 25.000 EUR, twenty-five thousand euros, 3 % and 1.5 per cent [2]. [ [ ] ] 【 【】 (( )) [999999999999999999999]",
+    ]
+    for i, text in enumerate(answers):
+        write(out / "answer", f"answer-{i}.txt", text.encode())
+
     # Export readers: the first byte picks the format (see FuzzTarget.export), then a small real sample.
     formats = ["salesforce-json", "salesforce-csv", "erpnext", "odoo", "northwind-sql", "jsonl", "markdown", "html", "text"]
     samples = {

@@ -15,7 +15,7 @@ mkdir -p "$SEEDS/snapshot" var/fuzz/crashes
 "$REPLAY" seed-snapshot "$SEEDS/snapshot/small.hnsw" 20
 "$REPLAY" seed-snapshot "$SEEDS/snapshot/quantised.hnsw" 1000
 failed=0
-for target in snapshot vectors safetensors recording json prompt export; do
+for target in snapshot vectors safetensors recording json prompt export answer; do
   mkdir -p "var/fuzz/corpus/$target"
   max_len=8192
   [ "$target" = snapshot ] && max_len=131072

@@ -51,6 +51,9 @@ public struct Answerer: Sendable {
         public var generationMilliseconds: Double
         /// The asker went away before the end: the text is what was generated until then.
         public var cancelled: Bool
+        /// What the claim check did to a language model's answer (`nil` for the built-in answerer, which only
+        /// quotes the passages).
+        public var claims: ClaimCheck.Result? = nil
     }
 
     public let bank: KnowledgeBank
@@ -58,11 +61,22 @@ public struct Answerer: Sendable {
     let prompts: (any PromptStore)?
     let builtin: ExtractiveAnswerer
     let llm: OpenAIChatGenerator?
+    /// The llama.cpp engine Omnifin runs (`OMNIFIN_LLM_MODEL`); whoever owns the answerer runs it (``LlamaEngine/run()``).
+    public let engine: LlamaEngine?
+    /// Turns waiting for the local engine.
+    let queue: EngineQueue?
+    let claimCheck: ClaimCheck
     let logger: Logger
 
     /// What the answer says when the knowledge bank has nothing relevant.
     public static let noAnswer =
         "The knowledge bank has no answer to this question. Try other words, or ask a knowledge manager to add the information."
+    /// What the answer says when no cited sentence of a language model's answer held up against its passages.
+    public static let unsupported =
+        "The generated answer did not hold up against the knowledge bank's passages, so it is not shown. Ask again in other words, or search the knowledge bank."
+    /// What the answer says when a language model cited none of the passages.
+    public static let uncited =
+        "The generated answer cited none of the knowledge bank's passages, so it is not shown. Ask again in other words, or search the knowledge bank."
     /// The longest question, in characters.
     public static let maximumQuestion = 4_000
 
@@ -75,7 +89,17 @@ public struct Answerer: Sendable {
         // Passage sentences never change: their vectors are kept (50,000 sentences, about 80 MB at 384 dimensions),
         // so an answer embeds only the question and sentences it has not seen before.
         builtin = ExtractiveAnswerer(embedder: CachedEmbedder(bank.embedder, cache: EmbeddingCache(capacity: 50_000)), bank: bank)
-        llm = configuration.llm.flatMap { api in configuration.chatModel.map { OpenAIChatGenerator(configuration: api, model: $0) } }
+        let engine = configuration.localEngine.map { LlamaEngine($0, logger: logger) }
+        self.engine = engine
+        queue = engine.map { _ in EngineQueue(slots: 1, limit: configuration.engineQueue) }
+        llm = configuration.llm.flatMap { api in
+            configuration.chatModel.map { model in
+                var generator = OpenAIChatGenerator(configuration: api, model: model, engine: engine)
+                generator.maxTokens = configuration.answerTokens
+                return generator
+            }
+        }
+        claimCheck = ClaimCheck(embedder: builtin.embedder)
         self.logger = logger
     }
 
@@ -87,6 +111,14 @@ public struct Answerer: Sendable {
         return try await builtin.prepare(maximumUnits: maximumUnits)
     }
 
+    /// Turns running in and waiting for the local engine, and how many may wait.
+    public var engineLoad: (running: Int, waiting: Int, limit: Int)? {
+        queue.map { queue in
+            let load = queue.load
+            return (load.running, load.waiting, queue.limit)
+        }
+    }
+
     /// The generator answers come from: the language model when one is configured, else the built-in answerer.
     public var generator: any AnswerGenerator { llm ?? builtin }
 
@@ -96,12 +128,38 @@ public struct Answerer: Sendable {
         let started = ContinuousClock.now
         let question = try Self.checked(raw)
         let searchQuery = await standaloneQuery(question, history: history)
-        let (passages, relevant, best) = try await retrieve(searchQuery, rights: rights)
+        var (passages, relevant, best) = try await retrieve(searchQuery, rights: rights)
         let retrievalMilliseconds = (ContinuousClock.now - started).inSeconds * 1000
-        let context = passages.map { "[\($0.number)] \($0.hit.title)\n\($0.hit.passage)" }.joined(separator: "\n\n")
-        let historyText = trimmedHistory(history)
+        var historyText = trimmedHistory(history)
         let template = try await activeTemplate("answer")
-        let prompt = template.render(["context": context, "question": question, "history": historyText.isEmpty ? "(none)" : historyText])
+        func render() -> String {
+            let context = passages.map { "[\($0.number)] \($0.hit.title)\n\($0.hit.passage)" }.joined(separator: "\n\n")
+            return template.render(["context": context, "question": question, "history": historyText.isEmpty ? "(none)" : historyText])
+        }
+        var prompt = render()
+        if let engine, relevant {
+            // The prompt must fit the engine's real window with room for the answer, counted by its own tokenizer.
+            var attempts = 0
+            while attempts < 12, let window = engine.status.contextTokens, let count = try? await engine.tokenCount(prompt) {
+                let budget = window - min(configuration.answerTokens, window / 3) - Self.chatTemplateTokens
+                guard count > budget else { break }
+                attempts += 1
+                if passages.count > 1 {
+                    passages.removeLast()
+                } else if !historyText.isEmpty {
+                    historyText = ""
+                } else if var first = passages.first {
+                    // One passage longer than the window: keep its beginning.
+                    let keep = max(200, Int(Double(first.hit.passage.count) * Double(budget) / Double(count) * 0.9))
+                    guard keep < first.hit.passage.count else { break }
+                    first.hit.passage = String(first.hit.passage.prefix(keep))
+                    passages[0] = first
+                } else {
+                    break
+                }
+                prompt = render()
+            }
+        }
         return Prepared(
             question: question, searchQuery: searchQuery, passages: passages, prompt: prompt, relevant: relevant, bestScore: best,
             retrievalMilliseconds: retrievalMilliseconds, started: started, rights: rights)
@@ -128,15 +186,28 @@ public struct Answerer: Sendable {
             switch error.kind {
             case .timedOut: throw ChatError(.generatorTimedOut, error.description)
             case .providerFailed: throw ChatError(.generatorFailed, error.description)
+            case .busy: throw ChatError(.generatorBusy, error.description, retryAfter: error.retryAfter.map { Int($0.rounded(.up)) })
             }
         } catch is CancellationError {
             // The asker left: keep what was generated.
             cancelled = true
         }
-        var answer = finish(prepared, text: text, generator: used.name)
+        var answer = try await finish(prepared, text: text, generator: used.name, check: !cancelled)
         answer.cancelled = cancelled
+        if let claims = answer.claims, claims.supported == 0, configuration.fallbackToBuiltin, !cancelled {
+            // Nothing the model wrote held up against its sources: the built-in answerer quotes them instead.
+            logger.info("the model's answer did not hold up against its passages; answering with the built-in answerer")
+            let request = GenerationRequest(question: prepared.question, passages: prepared.passages, prompt: prepared.prompt, rights: prepared.rights)
+            var quoted = ""
+            for try await token in builtin.generate(request) { quoted += token }
+            answer = try await finish(prepared, text: quoted, generator: builtin.name)
+            answer.claims = claims
+        }
         return answer
     }
+
+    /// Tokens the chat template wraps a prompt in (role markers), kept free besides the answer's.
+    static let chatTemplateTokens = 48
 
     /// ``prepare(question:history:rights:)`` and ``respond(_:onToken:)`` in one call: what evaluation uses.
     public func answer(_ question: String, history: [HistoryEntry] = [], rights: AccessRights) async throws -> (Prepared, Answer) {
@@ -205,7 +276,7 @@ public struct Answerer: Sendable {
         }
         let request = GenerationRequest(question: prepared.question, passages: prepared.passages, prompt: prepared.prompt, rights: prepared.rights)
         guard let llm else { return (builtin.generate(request), GeneratorUsed(builtin.name)) }
-        guard configuration.fallbackToBuiltin else { return (llm.generate(request), GeneratorUsed(llm.name)) }
+        guard configuration.fallbackToBuiltin else { return (queued(llm, request), GeneratorUsed(llm.name)) }
         let used = GeneratorUsed(llm.name)
         // Fall back to the built-in answerer when the LLM fails before its first token.
         let builtin = builtin
@@ -214,7 +285,7 @@ public struct Answerer: Sendable {
             let task = Task {
                 var sent = false
                 do {
-                    for try await token in llm.generate(request) {
+                    for try await token in queued(llm, request) {
                         sent = true
                         continuation.yield(token)
                     }
@@ -237,13 +308,63 @@ public struct Answerer: Sendable {
         return (stream, used)
     }
 
-    /// Cleans the citations of a generated text: markers pointing nowhere go, the cited passages become citations.
-    func finish(_ prepared: Prepared, text raw: String, generator: String) -> Answer {
+    /// The language model's tokens once the local engine has room for the turn and is up; a full queue fails with
+    /// `busy`, an engine that does not come up in time with `providerFailed`. Without the local engine: the model's
+    /// tokens as they come.
+    func queued(_ llm: OpenAIChatGenerator, _ request: GenerationRequest) -> AsyncThrowingStream<String, any Error> {
+        guard let engine, let queue else { return llm.generate(request) }
+        let wait = Duration.milliseconds(Int(llm.api.timeout * 1000))
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    try await queue.run {
+                        guard await engine.waitUntilReady(timeout: wait) else {
+                            throw GenerationError(
+                                kind: .providerFailed, description: "the local LLM engine is \(engine.status.state.rawValue) (\(engine.status.lastExit ?? "not ready yet"))")
+                        }
+                        for try await token in llm.generate(request) { continuation.yield(token) }
+                    }
+                    continuation.finish()
+                } catch let full as EngineQueue.Full {
+                    continuation.finish(
+                        throwing: GenerationError(
+                            kind: .busy, description: "the local LLM engine is busy with \(queue.limit + 1) questions; ask again in \(full.retryAfter) s",
+                            retryAfter: Double(full.retryAfter)))
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Cleans the citations of a generated text: citation formats models write become `[n]`, markers pointing nowhere
+    /// go, a language model's sentences are checked against the passages they cite (``ClaimCheck``), and the cited
+    /// passages become citations.
+    func finish(_ prepared: Prepared, text raw: String, generator: String, check: Bool = true) async throws -> Answer {
         let generationMilliseconds = (ContinuousClock.now - prepared.started).inSeconds * 1000 - prepared.retrievalMilliseconds
         var text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         var cited: [Int] = []
+        var claims: ClaimCheck.Result?
+        let generated = generator.hasPrefix("llm:")
         if prepared.relevant {
+            if generated {
+                text = CitationFormats.normalized(text, titles: Dictionary(prepared.passages.map { ($0.number, $0.hit.title) }, uniquingKeysWith: { a, _ in a }))
+            }
             (text, cited) = Citations.clean(text, validNumbers: Set(prepared.passages.map(\.number)))
+            if generated, check, !text.isEmpty {
+                let result = try await claimCheck.check(text, question: prepared.question, passages: prepared.passages)
+                claims = result
+                if !result.removed.isEmpty {
+                    logger.info(
+                        "the claim check removed \(result.removed.count) sentences (\(result.checked) cited ones checked): \(result.removed.map { $0.prefix(120) })")
+                }
+                // An answer with no cited sentence left is withheld whole: uncited prose around nothing is not an
+                // answer from the knowledge bank.
+                text = result.supported > 0 ? result.text : result.checked == 0 ? Self.uncited : Self.unsupported
+                cited = []
+                for match in text.matches(of: /\[(\d+)\]/) { if let n = Int(match.1), !cited.contains(n) { cited.append(n) } }
+            }
             if text.isEmpty { text = Self.noAnswer }
         }
         let citations = cited.compactMap { number in prepared.passages.first { $0.number == number } }.map { passage in
@@ -252,8 +373,9 @@ public struct Answerer: Sendable {
                 passage: passage.hit.passage, start: passage.hit.start, end: passage.hit.end, score: passage.hit.score)
         }
         return Answer(
-            text: text, citations: citations, grounded: prepared.relevant && !cited.isEmpty, generator: generator,
-            retrievalMilliseconds: prepared.retrievalMilliseconds, generationMilliseconds: generationMilliseconds, cancelled: false)
+            text: text, citations: citations, grounded: prepared.relevant && !cited.isEmpty && (claims.map { $0.supported > 0 } ?? true),
+            generator: generator, retrievalMilliseconds: prepared.retrievalMilliseconds, generationMilliseconds: generationMilliseconds,
+            cancelled: false, claims: claims)
     }
 
     /// A follow-up ("and for Germany?", "who approves it?") becomes a query that carries the previous question's terms.

@@ -4,7 +4,7 @@ public struct ChatError: Error, Sendable, CustomStringConvertible {
     /// The kinds of failure; new ones may be added.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
-            case invalidQuestion, conversationNotFound, messageNotFound, generatorFailed, generatorTimedOut
+            case invalidQuestion, conversationNotFound, messageNotFound, generatorFailed, generatorTimedOut, generatorBusy
         }
 
         private let base: Base
@@ -20,6 +20,8 @@ public struct ChatError: Error, Sendable, CustomStringConvertible {
         public static let generatorFailed = Code(.generatorFailed)
         /// The language model did not answer in time.
         public static let generatorTimedOut = Code(.generatorTimedOut)
+        /// The local engine's queue is full: ask again after ``ChatError/retryAfter`` seconds.
+        public static let generatorBusy = Code(.generatorBusy)
 
         public var description: String { base.rawValue }
     }
@@ -27,11 +29,14 @@ public struct ChatError: Error, Sendable, CustomStringConvertible {
     public let code: Code
     public let message: String
     public let field: String?
+    /// Seconds after which asking again should work (`generatorBusy`).
+    public let retryAfter: Int?
 
-    public init(_ code: Code, _ message: String, field: String? = nil) {
+    public init(_ code: Code, _ message: String, field: String? = nil, retryAfter: Int? = nil) {
         self.code = code
         self.message = message
         self.field = field
+        self.retryAfter = retryAfter
     }
 
     public var description: String { message }

@@ -39,9 +39,10 @@ public protocol AnswerGenerator: Sendable {
     func checkReachable() async -> Bool
 }
 
-/// Why generation failed: the provider answered badly, or did not answer in time (``ChatError`` carries it on).
+/// Why generation failed: the provider answered badly, did not answer in time, or had no room for the turn
+/// (``ChatError`` carries it on).
 public struct GenerationError: Error, CustomStringConvertible {
-    public enum Kind: Sendable { case providerFailed, timedOut }
+    public enum Kind: Sendable { case providerFailed, timedOut, busy }
     public var kind: Kind
     public var description: String
     /// Worth another attempt (connection refused, 429, 5xx) as long as no token went out.

@@ -10,10 +10,27 @@ import Synchronization
 /// token (never after: the client has seen it), a deadline for the first token and for every pause between
 /// tokens, and errors that say which setting or which provider answer was wrong.
 struct OpenAIChatGenerator: AnswerGenerator {
-    let configuration: LLMAPIConfiguration
+    /// The service (for the local engine: its timeouts and retries; the address is the engine's current one).
+    let api: LLMAPIConfiguration
     let model: String
+    /// The llama.cpp engine Omnifin runs, when it is what answers.
+    var engine: LlamaEngine? = nil
     var temperature = 0.1
     var maxTokens = 700
+
+    init(configuration: LLMAPIConfiguration, model: String, engine: LlamaEngine? = nil) {
+        api = configuration
+        self.model = model
+        self.engine = engine
+    }
+
+    /// Where requests go now: the service, or the engine's loopback address (a restart may move it).
+    var configuration: LLMAPIConfiguration {
+        guard let base = engine?.baseURL else { return api }
+        var configuration = api
+        configuration.baseURL = base
+        return configuration
+    }
 
     var name: String { "llm:\(model)" }
 
@@ -43,6 +60,7 @@ struct OpenAIChatGenerator: AnswerGenerator {
     }
 
     func checkReachable() async -> Bool {
+        if let engine { return engine.status.state == .ready }
         guard let response = try? await HTTPClient.shared.execute(configuration.request("models"), timeout: .seconds(5)) else { return false }
         _ = try? await response.body.collect(upTo: 1 << 20)
         return response.status.code < 500 && response.status != .unauthorized
@@ -160,20 +178,30 @@ struct OpenAIChatGenerator: AnswerGenerator {
         }
         var parser = ServerSentEventParser()
         var done = false
-        for try await buffer in response.body {
-            progress.touch()
-            for data in parser.feed(String(buffer: buffer)) {
-                if data == "[DONE]" {
-                    done = true
-                    break
+        do {
+            for try await buffer in response.body {
+                progress.touch()
+                for data in parser.feed(String(buffer: buffer)) {
+                    if data == "[DONE]" {
+                        done = true
+                        break
+                    }
+                    let token = try Self.token(in: data)
+                    if let token, !token.isEmpty {
+                        progress.touch(token: true)
+                        continuation.yield(token)
+                    }
                 }
-                let token = try Self.token(in: data)
-                if let token, !token.isEmpty {
-                    progress.touch(token: true)
-                    continuation.yield(token)
-                }
+                if done { break }
             }
-            if done { break }
+        } catch let error as GenerationError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // The connection broke under the stream (the server died or restarted).
+            throw GenerationError(
+                kind: .providerFailed, description: "the LLM API at \(configuration.baseURL) broke off the answer: \(error)", retryable: !progress.sawToken)
         }
         for data in parser.finish() where data != "[DONE]" {
             if let token = try Self.token(in: data), !token.isEmpty {

@@ -6,13 +6,14 @@ import Retrieval
 import Settings
 
 /// Fuzz targets for every parser that reads data from outside: index snapshots, vector files, safetensors headers,
-/// WAV and multipart recordings, JSON request bodies, prompt templates and the CRM/ERP export readers.
+/// WAV and multipart recordings, JSON request bodies, prompt templates, the CRM/ERP export readers and what a
+/// language model answers (citation formats, sentences and numbers for the claim check).
 ///
 /// Built with libFuzzer (`make fuzz`: `swift build -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING`), the target
 /// named by `OMNIFIN_FUZZ_TARGET` runs under libFuzzer's driver. Built normally, `omnifin-fuzz TARGET FILE…`
 /// runs files through a target once (to replay a crash or check a corpus).
 enum FuzzTarget: String, CaseIterable {
-    case snapshot, vectors, safetensors, recording, json, prompt, export
+    case snapshot, vectors, safetensors, recording, json, prompt, export, answer
 
     /// Runs one input. Every parser must return or throw its own error; a crash, a hang or a precondition is a bug.
     func run(_ bytes: UnsafeRawBufferPointer) {
@@ -39,6 +40,8 @@ enum FuzzTarget: String, CaseIterable {
             Parsers.requestBody(Data(bytes))
         case .prompt:
             Parsers.promptTemplate(String(decoding: bytes, as: UTF8.self))
+        case .answer:
+            Parsers.modelAnswer(String(decoding: bytes, as: UTF8.self))
         case .export:
             // The first byte picks the reader, the rest is the file.
             guard let first = bytes.first else { return }

@@ -47,4 +47,18 @@ enum Parsers {
             _ = template.render(["context": "[1] A passage.", "history": "", "question": "Why?"])
         }
     }
+
+    /// What a language model writes: its citation formats read, markers cleaned, sentences split for the claim
+    /// check, numbers read. Every `[n]` left must point at one of the five passages.
+    static func modelAnswer(_ text: String) {
+        let titles = [1: "Invoice approval policy", 2: "Payment runs", 3: "Travel (Germany)", 4: "[odd] title", 5: ""]
+        let normalized = CitationFormats.normalized(text, titles: titles)
+        let (clean, cited) = Citations.clean(normalized, validNumbers: Set(titles.keys))
+        precondition(cited.allSatisfy { titles[$0] != nil }, "a citation of no passage survived")
+        let units = clean.utf16.count
+        for sentence in ClaimCheck.sentences(clean) {
+            precondition(sentence.range.lowerBound >= 0 && sentence.range.upperBound <= units, "a sentence outside the answer")
+            _ = ClaimCheck.numbers(sentence.body)
+        }
+    }
 }

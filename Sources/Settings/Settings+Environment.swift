@@ -14,12 +14,30 @@ extension Settings {
         settings.modelDirectory = reader.value("OMNIFIN_MODEL_DIR")
         settings.cacheDirectory = reader.value("HOME").map { $0 + "/.cache/omnifin" }
         let timeout = try reader.number("OMNIFIN_LLM_TIMEOUT", "must be seconds between 0 and 600") { $0 > 0 && $0 <= 600 }
+        settings.llmTimeout = timeout
         if let base = reader.value("OMNIFIN_LLM_BASE_URL") {
             settings.llm = API(baseURL: base, apiKey: reader.value("OMNIFIN_LLM_API_KEY"), timeout: timeout)
         }
 
+        if let path = reader.value("OMNIFIN_LLM_MODEL") {
+            guard settings.llm == nil else {
+                throw Invalid(
+                    "OMNIFIN_LLM_MODEL (a model Omnifin runs itself) and OMNIFIN_LLM_BASE_URL (an LLM service elsewhere) are both set; keep one")
+            }
+            guard path.lowercased().hasSuffix(".gguf") else { throw Invalid("OMNIFIN_LLM_MODEL '\(path)' is not a .gguf file (llama.cpp's model format)") }
+            settings.localModel = LocalModel(
+                path: path, server: reader.value("OMNIFIN_LLAMA_SERVER"),
+                threads: try reader.integer("OMNIFIN_LLM_THREADS", in: 1...256, "is not a whole number of threads from 1 to 256"),
+                contextTokens: try reader.integer("OMNIFIN_LLM_CONTEXT", in: 512...1_048_576, "is not a context size from 512 to 1,048,576 tokens"),
+                queue: try reader.integer("OMNIFIN_LLM_QUEUE", in: 0...10_000, "is not a queue length from 0 to 10,000"))
+        }
         if let model = reader.value("OMNIFIN_CHAT_MODEL") {
-            guard settings.llm != nil else { throw Invalid("OMNIFIN_CHAT_MODEL is '\(model)' but OMNIFIN_LLM_BASE_URL is not set") }
+            guard settings.llm != nil else {
+                throw Invalid(
+                    settings.localModel == nil
+                        ? "OMNIFIN_CHAT_MODEL is '\(model)' but OMNIFIN_LLM_BASE_URL is not set"
+                        : "OMNIFIN_CHAT_MODEL names a model of an LLM service; with OMNIFIN_LLM_MODEL the model is that file: unset OMNIFIN_CHAT_MODEL")
+            }
             settings.chatModel = model
         }
         if let fallback = reader.value("OMNIFIN_LLM_FALLBACK") {

@@ -47,6 +47,8 @@ public struct Settings: Sendable, Equatable {
     public var cacheDirectory: String?
     /// The OpenAI-compatible API (`OMNIFIN_LLM_BASE_URL`); `nil` when not set.
     public var llm: API?
+    /// `OMNIFIN_LLM_TIMEOUT` in seconds, for the API or the local engine.
+    public var llmTimeout: Double?
 
     // Chat.
     /// `OMNIFIN_CHAT_MODEL`: answers by this model of the API (needs `OMNIFIN_LLM_BASE_URL`).
@@ -55,6 +57,32 @@ public struct Settings: Sendable, Equatable {
     public var llmFallbackToBuiltin = false
     /// `OMNIFIN_CHAT_RELEVANCE`: the cosine below which the bank has no answer.
     public var chatRelevance: Double?
+    /// A GGUF model Omnifin answers with through its own llama.cpp engine (`OMNIFIN_LLM_MODEL`; exclusive with
+    /// `OMNIFIN_LLM_BASE_URL`).
+    public var localModel: LocalModel?
+
+    /// The local engine: `OMNIFIN_LLM_MODEL`, `OMNIFIN_LLAMA_SERVER`, `OMNIFIN_LLM_THREADS`, `OMNIFIN_LLM_CONTEXT`,
+    /// `OMNIFIN_LLM_QUEUE`.
+    public struct LocalModel: Sendable, Equatable {
+        /// The GGUF file.
+        public var path: String
+        /// The `llama-server` program (`nil`: the one `make llm` builds under the cache folder).
+        public var server: String?
+        /// Threads of the engine (`nil`: one per core, at most 8).
+        public var threads: Int?
+        /// Context window in tokens (`nil`: 4,096, or the model's own when smaller).
+        public var contextTokens: Int?
+        /// Turns that may wait for the engine beside the one it runs (`nil`: 8).
+        public var queue: Int?
+
+        public init(path: String, server: String? = nil, threads: Int? = nil, contextTokens: Int? = nil, queue: Int? = nil) {
+            self.path = path
+            self.server = server
+            self.threads = threads
+            self.contextTokens = contextTokens
+            self.queue = queue
+        }
+    }
 
     // Voice.
     public var stt: SpeechEngine = .builtin

@@ -18,8 +18,11 @@ struct Eval: AsyncParsableCommand {
             Example: omnifin eval --beir ../shared/data/scifact --mode all
 
             With --answers the chat answers instead (the configured generator: the built-in answerer unless
-            OMNIFIN_LLM_BASE_URL and OMNIFIN_CHAT_MODEL are set), each question twice: the first pass, on fresh caches,
-            is scored and timed, the second only timed (--warm-up: after the warm-up a server runs when it starts). Reported overall and per kind: complete answers (every key fact,
+            OMNIFIN_LLM_BASE_URL and OMNIFIN_CHAT_MODEL are set, or --llm-model / OMNIFIN_LLM_MODEL names a GGUF model
+            for a llama.cpp engine started for the run), each question twice: the first pass, on fresh caches, is
+            scored and timed, the second only timed (--warm-up: after the warm-up a server runs when it starts; a
+            language model gets one pass, plus the time to its first token, tokens per second and the share of cited
+            sentences the claim check removed). Reported overall and per kind: complete answers (every key fact,
             numbers and currencies normalised), citations of a right document, refusals of unanswerable and off-topic
             questions, false refusals, near-duplicate and restating sentences, the right document first and in the top
             five, and answer time p50/p95 cold and warm. --questions reads the --corpus folder into a fresh in-memory
@@ -43,6 +46,10 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "With --answers: the relevance threshold (cosine of the best passage; default OMNIFIN_CHAT_RELEVANCE or 0.35).")
     var relevance: Double?
     @Option(help: "With --answers: relevance thresholds to sweep over the same answers, e.g. 0.2,0.3,0.4.") var sweep: String?
+    @Option(
+        name: .customLong("llm-model"),
+        help: "With --answers: answer with this GGUF model in a llama.cpp engine (OMNIFIN_LLM_MODEL), beside the built-in answerer's figures.")
+    var llmModel: String?
     @Option(help: "The judgements file (default: DIR/qrels/test.tsv).") var qrels: String?
     @Option(help: "dense, bm25, hybrid or all.") var mode: String = "all"
     @Flag(help: "Print JSON: {\"dense\": {\"ndcg_at_10\", \"recall_at_100\", \"mrr_at_10\"}, …}.") var json = false

@@ -62,7 +62,7 @@ extension Eval {
             }
             sets.append((URL(fileURLWithPath: negatives).lastPathComponent + " (off-topic)", offTopic))
         }
-        var configuration = ChatConfiguration(try Wiring.settings())
+        var configuration = ChatConfiguration(try Wiring.settings(overrides: llmModel.map { ["OMNIFIN_LLM_MODEL": $0] } ?? [:]))
         if let relevance { configuration.relevanceThreshold = relevance }
         let stderr = FileHandle.standardError
         var reports: [String: AnswerBenchmark.Report] = [:]
@@ -70,8 +70,26 @@ extension Eval {
             // A fresh answerer per set: its sentence cache starts cold, as on a fresh server.
             let benchmark = AnswerBenchmark(bank: bank, configuration: configuration, logger: Wiring.logger("omnifin.eval"))
             let warmed = warmUp ? try await benchmark.warmUp() : nil
+            // With OMNIFIN_LLM_MODEL the answerer's llama.cpp engine runs for the set, as a server runs it.
+            let engine = benchmark.answerer.engine
+            let running = engine.map { engine in Task { await engine.run() } }
+            defer { running?.cancel() }
+            if let engine {
+                do {
+                    try engine.checkFiles()
+                } catch {
+                    throw ValidationError(error.description)
+                }
+                guard await engine.waitUntilReady(timeout: .seconds(180)) else {
+                    throw ValidationError("the llama.cpp engine did not start: \(engine.status.lastExit ?? "not ready after 180 s")")
+                }
+            }
             var report = try await benchmark.run(items, sweep: try thresholds()) { pass, done in
                 stderr.write(Data("\r  \(name): pass \(pass), \(done)/\(items.count)".utf8))
+            }
+            if let running {
+                running.cancel()
+                await running.value
             }
             report.warmUp = warmed
             stderr.write(Data("\n".utf8))

@@ -34,6 +34,12 @@ struct Serve: AsyncParsableCommand {
             fetched by make model), prompted with the knowledge bank's names; OMNIFIN_STT_LANGUAGE (default en, or auto),
             OMNIFIN_STT_BEAM (default 5) and OMNIFIN_STT_CONFIRM_BELOW (the confidence below which a spoken question is
             shown back to confirm instead of answered, default 0.55).
+            Answers (docs/chat.md): the built-in answerer by default; OMNIFIN_LLM_BASE_URL with OMNIFIN_CHAT_MODEL for an
+            OpenAI-compatible service; or --llm-model / OMNIFIN_LLM_MODEL for a GGUF model that Omnifin runs in its own
+            llama.cpp engine on a loopback port (OMNIFIN_LLAMA_SERVER, default the one make llm builds under
+            ~/.cache/omnifin/llama.cpp; OMNIFIN_LLM_THREADS, default one per core up to 8; OMNIFIN_LLM_CONTEXT, default
+            4096 tokens; OMNIFIN_LLM_QUEUE, default 8 questions waiting, then 503). OMNIFIN_LLM_FALLBACK=builtin answers
+            with the built-in answerer when the model fails or is busy.
             """
     )
 
@@ -43,9 +49,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The index snapshot file.") var snapshot: String?
     @Option(help: "A folder of .md/.txt files to load into the knowledge bank at start (source 'corpora').") var seed: [String] = []
     @Flag(help: "Load the demo knowledge (corpora/, or OMNIFIN_DEMO_DIR) when the knowledge bank is empty.") var demo = false
+    @Option(
+        name: .customLong("llm-model"),
+        help: "Answer with this GGUF model in a llama.cpp engine Omnifin runs (OMNIFIN_LLM_MODEL; make llm builds the engine).")
+    var llmModel: String?
 
     func run() async throws {
-        let settings = try Wiring.settings()
+        let settings = try Wiring.settings(overrides: llmModel.map { ["OMNIFIN_LLM_MODEL": $0] } ?? [:])
         var configuration: ServerConfiguration
         do {
             configuration = try ServerConfiguration(settings)

@@ -10,9 +10,11 @@ import Storage
 /// variables the same way and bad ones are usage errors.
 enum Wiring {
     /// The settings of this process's environment.
-    static func settings() throws -> Settings {
+    /// - Parameter overrides: variables a command-line option sets (`--llm-model` is `OMNIFIN_LLM_MODEL`), checked
+    ///   with the rest.
+    static func settings(overrides: [String: String] = [:]) throws -> Settings {
         do {
-            return try Settings.read()
+            return try Settings.read(Settings.processEnvironment.merging(overrides) { _, option in option })
         } catch {
             throw ValidationError(error.description)
         }

@@ -350,6 +350,9 @@ def version_rows(driver):
 
 def test_prompt_versions(driver, server):
     api_sign_in(driver, server, path="/admin#/prompts")
+    # The page says which generator answers, and that the templates do not shape the built-in answerer's answers.
+    text_in(driver, "#answer-engine", "built-in answerer")
+    assert "does not use them" in driver.find_element(By.ID, "answer-engine").text
     clickable(driver, "#prompts-list button[data-name='rewrite']").click()
     template = visible(driver, "#prompt-template")
     wait(driver).until(lambda d: "Rewrite the last question" in template.get_attribute("value") or len(version_rows(d)) > 1)

@@ -317,6 +317,28 @@ struct LLMChatTests {
         }
     }
 
+    @Test("a model's answer its sources do not support is withheld, or answered by the built-in answerer with the fallback")
+    func unsupportedAnswer() async throws {
+        // Cited, but neither passage says it; the number is in neither.
+        let fake = FakeLLM(.stream(["Invoices are approved by the moon ", "within 45 minutes [1]."]))
+        try await fake.run { base in
+            try await APIHarness.withAPI(.sqlite, configure: fake.configure(base)) { api in
+                let admin = try await ChatFixtures.load(api)
+                let asked = try await api.request(.post, "/api/chat/message", token: admin, json: #"{"message": "Who approves invoices?"}"#)
+                #expect(asked.status == .ok && asked.body["answer"] as? String == Answerer.unsupported, "\(asked.body)")
+                #expect(asked.body["grounded"] as? Bool == false && (asked.body["citations"] as? [Any])?.isEmpty == true)
+                #expect(asked.body["claim_check"] as? [String: Int] == ["sentences": 1, "checked": 1, "removed": 1, "recited": 0, "supported": 0])
+            }
+            try await APIHarness.withAPI(.sqlite, configure: fake.configure(base, fallback: true)) { api in
+                let admin = try await ChatFixtures.load(api)
+                let asked = try await api.request(.post, "/api/chat/message", token: admin, json: #"{"message": "Who approves invoices up to 10,000 EUR?"}"#)
+                #expect(asked.status == .ok && asked.body["generator"] as? String == "builtin" && asked.body["grounded"] as? Bool == true, "\(asked.body)")
+                #expect((asked.body["answer"] as? String)?.contains("budget owner") == true)
+                #expect((asked.body["claim_check"] as? [String: Int])?["removed"] == 1)
+            }
+        }
+    }
+
     @Test("provider errors become 502 after retries, silence becomes 504, and the built-in fallback answers when configured")
     func failures() async throws {
         let fake = FakeLLM(.status(500))

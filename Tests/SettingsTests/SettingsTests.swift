@@ -29,14 +29,37 @@ struct SettingsTests {
             ["OMNIFIN_STT": "whisper"], ["OMNIFIN_TTS": "api"], ["OMNIFIN_STT_LANGUAGE": "english"], ["OMNIFIN_STT_BEAM": "0"], ["OMNIFIN_STT_CONFIRM_BELOW": "1.5"],
             ["OMNIFIN_TLS_CERT": "cert.pem"], ["OMNIFIN_SNAPSHOT_INTERVAL": "0.5"], ["OMNIFIN_TRUSTED_PROXIES": "10.0.0.0/40"],
             ["OMNIFIN_METRICS_TOKEN": "short"], ["OMNIFIN_MAX_DOCUMENT_BYTES": "12"], ["OMNIFIN_LOG_MAX_BYTES": "10"], ["OMNIFIN_RATE_LIMIT_PER_MINUTE": "-1"],
+            ["OMNIFIN_LLM_MODEL": "/models/qwen.bin"], ["OMNIFIN_LLM_MODEL": "/m.gguf", "OMNIFIN_LLM_THREADS": "0"],
+            ["OMNIFIN_LLM_MODEL": "/m.gguf", "OMNIFIN_LLM_CONTEXT": "100"], ["OMNIFIN_LLM_MODEL": "/m.gguf", "OMNIFIN_LLM_QUEUE": "many"],
         ]
         for environment in wrong {
-            let name = environment.keys.first { $0 != "OMNIFIN_LLM_BASE_URL" }!
+            let name = environment.keys.sorted().last { $0 != "OMNIFIN_LLM_BASE_URL" && ($0 != "OMNIFIN_LLM_MODEL" || environment.count == 1) }!
             do {
                 _ = try Settings.read(environment)
                 Issue.record("\(environment) was accepted")
             } catch {
                 #expect(error.description.contains(name) || name == "OMNIFIN_TTS", "\(environment): \(error.description)")
+            }
+        }
+    }
+
+    @Test("a local model: its engine settings are read, and it cannot be combined with an LLM service")
+    func localModel() throws {
+        let settings = try Settings.read([
+            "OMNIFIN_LLM_MODEL": "/models/qwen2.5-1.5b-instruct-q4_k_m.gguf", "OMNIFIN_LLM_THREADS": "4", "OMNIFIN_LLM_CONTEXT": "8192",
+            "OMNIFIN_LLM_QUEUE": "0", "OMNIFIN_LLAMA_SERVER": "/opt/llama/llama-server", "OMNIFIN_LLM_TIMEOUT": "300",
+        ])
+        #expect(
+            settings.localModel
+                == Settings.LocalModel(
+                    path: "/models/qwen2.5-1.5b-instruct-q4_k_m.gguf", server: "/opt/llama/llama-server", threads: 4, contextTokens: 8_192, queue: 0))
+        #expect(settings.llm == nil && settings.chatModel == nil && settings.llmTimeout == 300)
+        for conflict in [["OMNIFIN_LLM_BASE_URL": "http://127.0.0.1:8081"], ["OMNIFIN_CHAT_MODEL": "gpt-4o"]] {
+            do {
+                _ = try Settings.read(conflict.merging(["OMNIFIN_LLM_MODEL": "/m.gguf"]) { a, _ in a })
+                Issue.record("\(conflict) with OMNIFIN_LLM_MODEL was accepted")
+            } catch {
+                #expect(error.description.contains("OMNIFIN_LLM_MODEL") && error.description.contains(conflict.keys.first!), "\(error)")
             }
         }
     }

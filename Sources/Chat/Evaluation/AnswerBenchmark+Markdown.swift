@@ -21,7 +21,17 @@ extension AnswerBenchmark.Report {
                     + "\(ratio(figures.restatements)) | \(ratio(figures.hitAt1)) / \(ratio(figures.hitAt5)) | "
                     + "\(String(format: "%.0f", figures.answerCharactersP50)) / \(String(format: "%.0f", figures.answerCharactersP90)) | "
                     + "\(milliseconds(figures.coldP50Milliseconds)) / \(milliseconds(figures.coldP95Milliseconds)) | "
-                    + "\(milliseconds(figures.warmP50Milliseconds)) / \(milliseconds(figures.warmP95Milliseconds)) |")
+                    + (figures.warmP95Milliseconds > 0 ? "\(milliseconds(figures.warmP50Milliseconds)) / \(milliseconds(figures.warmP95Milliseconds)) |" : "– |"))
+        }
+        if let first = overall.firstTokenP50Milliseconds, let last = overall.firstTokenP95Milliseconds {
+            lines += [
+                "",
+                "First token p50 / p95 \(milliseconds(first)) / \(milliseconds(last)) ms"
+                    + (overall.tokensPerSecond.map { String(format: ", %.1f tokens/s after it", $0) } ?? "")
+                    + (overall.sentencesRemoved.map { String(format: "; the claim check removed %.0f %% of the generated sentences", $0 * 100) } ?? "")
+                    + (overall.withheld.map { String(format: " and withheld %.0f %% of the answers whole (no cited sentence held up)", $0 * 100) } ?? "")
+                    + ".",
+            ]
         }
         if overall.citationPrecisionAt1 != nil {
             lines += [

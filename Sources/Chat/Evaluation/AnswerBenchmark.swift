@@ -46,6 +46,16 @@ public struct AnswerBenchmark: Sendable {
         public var coldMilliseconds: Double
         public var warmMilliseconds: Double
         public var generator: String
+        /// From the question to the answer's first token, and the tokens (streamed pieces) after it.
+        public var firstTokenMilliseconds: Double? = nil
+        public var tokens = 0
+        /// Milliseconds from the first token to the last.
+        public var streamMilliseconds = 0.0
+        /// A language model's answer: its sentences, those the claim check removed, and whether the whole answer
+        /// was withheld (no cited sentence held up).
+        public var sentences: Int? = nil
+        public var sentencesRemoved: Int? = nil
+        public var withheld = false
     }
 
     /// The figures of a group of questions; a figure is nil where no question of the group has it.
@@ -81,6 +91,14 @@ public struct AnswerBenchmark: Sendable {
         public var coldP95Milliseconds = 0.0
         public var warmP50Milliseconds = 0.0
         public var warmP95Milliseconds = 0.0
+        /// Answered questions: time to the first token, p50 and p95, and tokens per second after it.
+        public var firstTokenP50Milliseconds: Double?
+        public var firstTokenP95Milliseconds: Double?
+        public var tokensPerSecond: Double?
+        /// A language model's answers: the share of their sentences the claim check removed, and of answers it
+        /// withheld whole.
+        public var sentencesRemoved: Double?
+        public var withheld: Double?
     }
 
     /// One relevance threshold of a sweep, applied to the scored pass (an answer stays as it was when its best
@@ -128,12 +146,33 @@ public struct AnswerBenchmark: Sendable {
         var results: [Result] = []
         for (index, question) in questions.enumerated() {
             let started = ContinuousClock.now
-            let (prepared, answer) = try await answerer.answer(question.question, rights: .everything)
+            let prepared = try await answerer.prepare(question: question.question, history: [], rights: .everything)
+            var firstToken: ContinuousClock.Instant?
+            var lastToken = started
+            var tokens = 0
+            let answer = try await answerer.respond(prepared) { _ in
+                let now = ContinuousClock.now
+                if firstToken == nil { firstToken = now } else { tokens += 1 }
+                lastToken = now
+                return true
+            }
             let milliseconds = (ContinuousClock.now - started).inSeconds * 1000
-            results.append(score(question, prepared: prepared, answer: answer, names: names, milliseconds: milliseconds))
+            var result = score(question, prepared: prepared, answer: answer, names: names, milliseconds: milliseconds)
+            // A language model's timing (the built-in answerer hands over its whole answer at once).
+            if let firstToken, prepared.relevant, answer.generator.hasPrefix("llm:") {
+                result.firstTokenMilliseconds = (firstToken - started).inSeconds * 1000
+                result.tokens = tokens
+                result.streamMilliseconds = (lastToken - firstToken).inSeconds * 1000
+            }
+            result.sentences = answer.claims?.sentences
+            result.sentencesRemoved = answer.claims.map { $0.removed.count }
+            result.withheld = answer.claims.map { $0.supported == 0 } ?? false
+            results.append(result)
             progress(1, index + 1)
         }
-        for (index, question) in questions.enumerated() {
+        // A language model has no sentence cache to warm: one pass is enough.
+        let secondPass = !answerer.generator.name.hasPrefix("llm:")
+        for (index, question) in questions.enumerated() where secondPass {
             let started = ContinuousClock.now
             _ = try await answerer.answer(question.question, rights: .everything)
             results[index].warmMilliseconds = (ContinuousClock.now - started).inSeconds * 1000
@@ -229,6 +268,17 @@ public struct AnswerBenchmark: Sendable {
         figures.coldP95Milliseconds = percentile(results.map(\.coldMilliseconds), 0.95)
         figures.warmP50Milliseconds = percentile(results.map(\.warmMilliseconds), 0.50)
         figures.warmP95Milliseconds = percentile(results.map(\.warmMilliseconds), 0.95)
+        let timed = results.compactMap(\.firstTokenMilliseconds)
+        if !timed.isEmpty {
+            figures.firstTokenP50Milliseconds = percentile(timed, 0.50)
+            figures.firstTokenP95Milliseconds = percentile(timed, 0.95)
+            let streamed = results.reduce(0.0) { $0 + $1.streamMilliseconds }
+            if streamed > 0 { figures.tokensPerSecond = Double(results.reduce(0) { $0 + $1.tokens }) / (streamed / 1000) }
+        }
+        let sentences = results.compactMap(\.sentences).reduce(0, +)
+        if sentences > 0 { figures.sentencesRemoved = Double(results.compactMap(\.sentencesRemoved).reduce(0, +)) / Double(sentences) }
+        let checkedAnswers = results.filter { $0.sentences != nil }
+        if !checkedAnswers.isEmpty { figures.withheld = Double(checkedAnswers.filter(\.withheld).count) / Double(checkedAnswers.count) }
         return figures
     }
 

@@ -134,6 +134,15 @@ public struct ServerDependencies: Sendable {
         logger.info("sign-up: \(signup.name) (OMNIFIN_SIGNUP)")
         let accounts = AccountsWithSessionCache(base: store, sessions: sessions)
         let audit = AuditTrail(store: store, logger: logger)
+        let answerer = Answerer(bank: bank, prompts: store, configuration: configuration.chat, logger: logger)
+        if let engine = answerer.engine {
+            do {
+                try engine.checkFiles()
+            } catch {
+                throw ServerConfiguration.Invalid(error.description)
+            }
+            logger.info("answers by \(engine.configuration.modelName) in a llama.cpp engine run by Omnifin (\(engine.configuration.server))")
+        }
         return ServerDependencies(
             store: store, accounts: accounts, sessions: sessions, bank: bank,
             configuration: configuration, sealer: sealer, mailer: mailer, speechToText: speechToText, textToSpeech: textToSpeech,
@@ -142,7 +151,7 @@ public struct ServerDependencies: Sendable {
             analytics: AnalyticsRecorder(store: store, logger: logger), audit: audit, signup: signup, setup: setup,
             jobs: KnowledgeJobs(bank: bank, jobs: store, accounts: accounts, directory: configuration.importDirectory, audit: audit, logger: logger),
             voiceOffReason: voiceOff.joined(separator: "; "),
-            answerer: Answerer(bank: bank, prompts: store, configuration: configuration.chat, logger: logger), logger: logger)
+            answerer: answerer, logger: logger)
     }
 }
 
@@ -161,7 +170,10 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: AuditMiddleware(trail: audit, analytics: analytics))
-    HealthController(bank: bank, redis: dependencies.redisHealth, snapshots: dependencies.snapshotHealth).addRoutes(to: router)
+    HealthController(
+        bank: bank, redis: dependencies.redisHealth, snapshots: dependencies.snapshotHealth, engine: dependencies.answerer.engine,
+        fallback: configuration.chat.fallbackToBuiltin
+    ).addRoutes(to: router)
     WebAssets(directory: configuration.webDirectory).addRoutes(to: router)
     metrics.addRoute(to: router, bank: bank, snapshots: dependencies.snapshotHealth, token: configuration.metricsToken)
 
@@ -248,6 +260,7 @@ public func buildApplication(store: any OmnifinStore, bank: KnowledgeBank, confi
     app.addServices(AnalyticsFlusher(recorder: dependencies.analytics))
     app.addServices(dependencies.jobs)
     app.addServices(AnswerWarmUp(answerer: dependencies.answerer, logger: logger))
+    if let engine = dependencies.answerer.engine { app.addServices(LlamaEngineService(engine: engine)) }
     if let recognizer = dependencies.recognizer {
         app.addServices(SpeechPromptService(bank: bank, recognizer: recognizer, logger: logger, interval: configuration.voicePromptInterval))
     }

@@ -34,6 +34,25 @@ package struct ChatController {
         var grounded: Bool
         var generator: String
         var timings: Timings
+        /// A language model's answer only: what the claim check did.
+        var claimCheck: ClaimCheckView?
+    }
+
+    /// What the claim check did to a generated answer.
+    struct ClaimCheckView: Encodable {
+        var sentences: Int
+        var checked: Int
+        var removed: Int
+        var recited: Int
+        var supported: Int
+
+        init(_ result: ClaimCheck.Result) {
+            sentences = result.sentences
+            checked = result.checked
+            removed = result.removed.count
+            recited = result.recited
+            supported = result.supported
+        }
     }
 
     package struct FeedbackRequest: JSONRequestBody {
@@ -67,7 +86,8 @@ package struct ChatController {
         MessageResponse(
             conversationId: turn.conversationID, messageId: turn.messageID, answer: turn.answer.text, citations: turn.answer.citations,
             grounded: turn.answer.grounded, generator: turn.answer.generator,
-            timings: Timings(retrievalMs: turn.answer.retrievalMilliseconds.rounded(), generationMs: turn.answer.generationMilliseconds.rounded()))
+            timings: Timings(retrievalMs: turn.answer.retrievalMilliseconds.rounded(), generationMs: turn.answer.generationMilliseconds.rounded()),
+            claimCheck: turn.answer.claims.map(ClaimCheckView.init))
     }
 
     /// `event: meta` (conversation id) → `event: token` … → `event: citations` → `event: done` (the stored turn),
@@ -201,6 +221,23 @@ package struct ChatController {
         var generator: Component
         var stt: Component
         var tts: Component
+        /// The llama.cpp engine Omnifin runs (`OMNIFIN_LLM_MODEL`), when it does.
+        var engine: Engine?
+    }
+
+    struct Engine: Encodable {
+        struct Queue: Encodable {
+            var running: Int
+            var waiting: Int
+            var limit: Int
+        }
+        var model: String
+        var state: String
+        var contextTokens: Int?
+        var threads: Int
+        var restarts: Int
+        var lastExit: String?
+        var queue: Queue?
     }
 
     func status(request: Request, context: AppRequestContext) async throws -> StatusResponse {
@@ -208,13 +245,24 @@ package struct ChatController {
         let bank = turns.chat.answerer.bank
         let generator = turns.chat.answerer.generator
         let reachable = await generator.checkReachable()
+        let engine = turns.chat.answerer.engine.map { engine in
+            let status = engine.status
+            let load = turns.chat.answerer.engineLoad
+            return Engine(
+                model: (status.model as NSString).lastPathComponent, state: status.state.rawValue, contextTokens: status.contextTokens,
+                threads: status.threads, restarts: status.restarts, lastExit: status.lastExit,
+                queue: load.map { Engine.Queue(running: $0.running, waiting: $0.waiting, limit: $0.limit) })
+        }
+        let generatorDetail =
+            reachable ? nil : engine.map { "the local LLM engine is \($0.state)" + ($0.lastExit.map { " (last run \($0))" } ?? "") } ?? "the LLM API does not answer"
         return StatusResponse(
             index: .init(ready: true, documents: bank.documentCount, passages: bank.passageCount, vectors: bank.vectorCount),
             embedder: .init(name: bank.embedder.modelName, available: bank.modelMismatch == nil, detail: bank.modelMismatch),
-            generator: .init(name: generator.name, available: reachable, detail: reachable ? nil : "the LLM API does not answer"),
+            generator: .init(name: generator.name, available: reachable, detail: generatorDetail),
             stt: speechToText.map { .init(name: $0.name, available: true, detail: $0.detail) }
                 ?? .init(name: "off", available: false, detail: voiceOffReason),
             tts: textToSpeech.map { .init(name: $0.name, available: true, detail: nil) }
-                ?? .init(name: "off", available: false, detail: voiceOffReason))
+                ?? .init(name: "off", available: false, detail: voiceOffReason),
+            engine: engine)
     }
 }

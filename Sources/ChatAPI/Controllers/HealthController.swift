@@ -1,4 +1,5 @@
 import Foundation
+import Chat
 import Hummingbird
 import Logging
 import NIOCore
@@ -10,6 +11,15 @@ struct HealthController {
     let bank: KnowledgeBank
     let redis: RedisHealth?
     let snapshots: SnapshotHealth
+    /// The local llama.cpp engine, when Omnifin runs one; whether answers fall back to the built-in answerer.
+    var engine: LlamaEngine? = nil
+    var fallback = false
+
+    /// The local engine's state (`ready`, `starting`, `restarting`) and restarts so far.
+    struct EngineStatus: Encodable {
+        var status: String
+        var restarts: Int
+    }
 
     /// Public, so without the address or the error text (both are in the log).
     struct RedisStatus: Encodable {
@@ -28,6 +38,9 @@ struct HealthController {
         var redis: RedisStatus?
         /// The index snapshots: a failing one does not make the server unready (it serves from memory).
         var snapshot: SnapshotHealth.Status
+        /// The local LLM engine: when it is not ready the server is not either (503), unless answers fall back to the
+        /// built-in answerer (`OMNIFIN_LLM_FALLBACK=builtin`).
+        var llm: EngineStatus?
     }
 
     /// The OpenAPI document shipped with the server (`Sources/ChatAPI/Resources/openapi.json`).
@@ -49,11 +62,17 @@ struct HealthController {
                 context.logger.error("readiness: the database does not answer: \(error)")
                 throw APIError(.serviceUnavailable, code: "store_unavailable", "the database does not answer")
             }
+            let engineStatus = engine.map { EngineStatus(status: $0.status.state.rawValue, restarts: $0.status.restarts) }
+            if let engine, engine.status.state != .ready, !fallback {
+                throw APIError(
+                    .serviceUnavailable, code: "llm_unavailable",
+                    "the local LLM engine is \(engine.status.state.rawValue) (restarts so far: \(engine.status.restarts))")
+            }
             return Readiness(
                 status: "ready", documents: bank.documentCount, passages: bank.passageCount, vectors: bank.vectorCount, generation: bank.generation,
                 embeddingModel: bank.embedder.modelName, modelMismatch: bank.modelMismatch,
                 redis: redis.map { RedisStatus(status: $0.isUp ? "up" : "down") },
-                snapshot: snapshots.status)
+                snapshot: snapshots.status, llm: engineStatus)
         }
     }
 }

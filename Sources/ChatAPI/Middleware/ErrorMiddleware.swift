@@ -61,12 +61,15 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     /// A chat turn's refusal or failure: 400 for the question, 404 for another user's conversation or answer, 502
-    /// when the language model failed, 504 when it did not answer in time.
+    /// when the language model failed, 503 with `Retry-After` when the local engine's queue is full, 504 when it did
+    /// not answer in time.
     static func map(_ error: ChatError) -> APIError {
         switch error.code {
         case .invalidQuestion: APIError.badRequest(error.message, field: error.field)
         case .conversationNotFound, .messageNotFound: APIError.notFound(error.message)
         case .generatorTimedOut: APIError(.gatewayTimeout, code: "llm_timeout", error.message)
+        case .generatorBusy:
+            APIError(.serviceUnavailable, code: "llm_busy", error.message, headers: [.retryAfter: String(error.retryAfter ?? 5)])
         default: APIError(.badGateway, code: "llm_failed", error.message)
         }
     }

@@ -13,16 +13,56 @@ export async function render(container, context) {
   const editor = h("section", { id: "prompt-editor", class: "card", "aria-labelledby": "prompt-editor-title", hidden: true });
   const loadError = h("p", { class: "error", role: "alert", hidden: true });
   const viewer = versionDialog();
+  const generator = h("section", { id: "answer-engine", class: "card", "aria-labelledby": "answer-engine-title" });
 
   mount(
     container,
     pageHeader("Prompts", "The instructions Omnifin gives the language model. Every save is a new version; you can go back to any version."),
+    generator,
     loadError,
     h("div", { class: "prompts-layout" }, h("nav", { "aria-label": "Prompt kinds", class: "prompt-nav" }, list), editor),
     viewer.element,
   );
 
+  // Which generator answers: the templates shape a language model's answers only, never the built-in answerer's.
+  async function drawGenerator() {
+    let status;
+    try {
+      status = await api("/api/chat/status", { signal });
+    } catch (error) {
+      if (isAbort(error)) return;
+      mount(generator, h("p", { class: "muted" }, "The answer engine's status could not be read."));
+      return;
+    }
+    const name = status.generator.name;
+    const builtin = name === "builtin";
+    const rows = [["Answers by", builtin ? "the built-in answerer (quotes the knowledge bank's sentences)" : name.replace(/^llm:/, "")]];
+    rows.push(["Available", status.generator.available ? "yes" : `no${status.generator.detail ? `: ${status.generator.detail}` : ""}`]);
+    const engine = status.engine;
+    if (engine) {
+      rows.push(["Engine", `llama.cpp run by Omnifin, ${engine.state}`]);
+      rows.push(["Model file", engine.model]);
+      rows.push(["Context window", engine.context_tokens ? `${engine.context_tokens} tokens` : "not known yet"]);
+      rows.push(["Threads", String(engine.threads)]);
+      rows.push(["Restarts", engine.restarts ? `${engine.restarts} (last run ${engine.last_exit || "ended"})` : "none"]);
+      if (engine.queue) rows.push(["Questions", `${engine.queue.running} answering, ${engine.queue.waiting} waiting (at most ${engine.queue.limit})`]);
+    }
+    mount(
+      generator,
+      h("h2", { id: "answer-engine-title" }, "Answer engine"),
+      h(
+        "p",
+        { class: "muted" },
+        builtin
+          ? "These templates take effect only when a language model answers (OMNIFIN_LLM_MODEL or OMNIFIN_LLM_BASE_URL). The built-in answerer does not use them."
+          : "The answer template shapes every answer; the rewrite template turns follow-up questions into searches. Each sentence the model cites is checked against its source before it is shown.",
+      ),
+      h("dl", { class: "engine-facts" }, rows.flatMap(([term, value]) => [h("dt", null, term), h("dd", null, value)])),
+    );
+  }
+
   async function load() {
+    drawGenerator();
     const data = await api("/api/admin/prompts", { signal });
     state.prompts = data.prompts;
     state.kinds = data.kinds;

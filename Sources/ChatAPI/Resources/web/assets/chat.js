@@ -236,7 +236,7 @@ class AssistantMessage {
   }
 
   // The complete answer (the `done` event, a voice answer or a stored message).
-  finish({ answer, citations = [], grounded, message_id: messageId, feedback = 0, cancelled = false }) {
+  finish({ answer, citations = [], grounded, message_id: messageId, feedback = 0, cancelled = false, claim_check: claimCheck = null }) {
     this.el.classList.remove("streaming");
     this.el.setAttribute("aria-busy", "false");
     this.setStatus("");
@@ -251,6 +251,11 @@ class AssistantMessage {
     mount(this.answer, answerNodes(answer, byNumber));
     if (cancelled) this.markStopped();
     mount(this.extras);
+    // The streamed text was the model's; what stays is what its sources say.
+    if (claimCheck && claimCheck.removed > 0) {
+      const count = claimCheck.removed === 1 ? "One sentence" : `${claimCheck.removed} sentences`;
+      this.extras.append(h("p", { class: "claim-note muted small" }, `${count} of the generated answer removed: the sources do not say ${claimCheck.removed === 1 ? "it" : "them"}.`));
+    }
     if (citations.length > 0) {
       this.extras.append(
         h(
