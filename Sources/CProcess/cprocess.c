@@ -9,7 +9,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-pid_t omnifin_spawn_supervised(const char *path, char *const argv[], int *output_fd) {
+pid_t omnifin_spawn_supervised(const char *path, char *const argv[], char *const envp[], int *output_fd) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
     pid_t parent = getpid();
@@ -39,7 +39,11 @@ pid_t omnifin_spawn_supervised(const char *path, char *const argv[], int *output
         dup2(fds[1], STDERR_FILENO);
         // Put the child in its own process group: a terminal's Ctrl-C reaches Omnifin, which stops it in order.
         setpgid(0, 0);
-        execv(path, argv);
+        if (envp != NULL) {
+            execve(path, argv, envp);
+        } else {
+            execv(path, argv);
+        }
         const char *message = "cannot execute the program: ";
         (void)!write(STDERR_FILENO, message, strlen(message));
         const char *reason = strerror(errno);

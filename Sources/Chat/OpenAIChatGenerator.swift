@@ -26,9 +26,10 @@ struct OpenAIChatGenerator: AnswerGenerator {
 
     /// Where requests go now: the service, or the engine's loopback address (a restart may move it).
     var configuration: LLMAPIConfiguration {
-        guard let base = engine?.baseURL else { return api }
+        guard let engine, let base = engine.baseURL else { return api }
         var configuration = api
         configuration.baseURL = base
+        configuration.apiKey = engine.apiKey
         return configuration
     }
 

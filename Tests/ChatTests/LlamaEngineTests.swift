@@ -31,7 +31,7 @@ enum LocalModel {
 
     /// A number from the engine's Prometheus metrics (`llamacpp:tokens_predicted_total`, …).
     static func metric(_ engine: LlamaEngine, _ name: String) async throws -> Double {
-        let (_, data) = try await LlamaEngine.get(engine.baseURL! + "/metrics", timeout: .seconds(5))
+        let (_, data) = try await LlamaEngine.get(engine.baseURL! + "/metrics", apiKey: engine.apiKey, timeout: .seconds(5))
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix(name + " ") {
             return Double(line.split(separator: " ").last!) ?? -1
         }
@@ -40,7 +40,7 @@ enum LocalModel {
 
     /// Whether the engine's only slot is generating (`GET /slots`).
     static func busy(_ engine: LlamaEngine) async throws -> Bool {
-        let (_, data) = try await LlamaEngine.get(engine.baseURL! + "/slots", timeout: .seconds(5))
+        let (_, data) = try await LlamaEngine.get(engine.baseURL! + "/slots", apiKey: engine.apiKey, timeout: .seconds(5))
         let slots = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []
         return slots.contains { $0["is_processing"] as? Bool == true }
     }
@@ -57,7 +57,7 @@ enum LocalModel {
 
 @Suite("The local llama.cpp engine, run for real", .serialized)
 struct LlamaEngineTests {
-    @Test("it starts on a loopback port, reports its window, counts tokens, and streams the same text as a whole answer, in order")
+    @Test("it starts on a loopback port with a key of its own, reports its window, counts tokens, and streams the same text as a whole answer, in order")
     func streams() async throws {
         try await LocalModel.withEngine { engine in
             #expect(engine.status.state == .ready && engine.status.contextTokens == 2_048 && engine.status.processID != nil)
@@ -65,6 +65,11 @@ struct LlamaEngineTests {
             let short = try await engine.tokenCount("Who approves invoices?")
             let long = try await engine.tokenCount(String(repeating: "Who approves invoices? ", count: 20))
             #expect(short > 3 && long > 15 * short)
+            // Only Omnifin may use it: without the key of this start the engine refuses everything but /health.
+            let (refused, _) = try await LlamaEngine.post(engine.baseURL! + "/tokenize", body: Data(#"{"content": "x"}"#.utf8), timeout: .seconds(5))
+            let (wrongKey, _) = try await LlamaEngine.get(engine.baseURL! + "/slots", apiKey: "guess", timeout: .seconds(5))
+            #expect(refused == 401 && wrongKey == 401)
+            #expect(!(try String(contentsOfFile: "/proc/\(engine.status.processID!)/cmdline", encoding: .utf8)).contains(engine.apiKey))
             let generator = LocalModel.generator(engine)
             let prompt = "List the days of the week, one per line."
             var pieces: [String] = []
@@ -75,7 +80,8 @@ struct LlamaEngineTests {
                 "model": engine.configuration.modelName, "messages": [["role": "user", "content": prompt]], "stream": false, "temperature": 0,
                 "max_tokens": 40,
             ])
-            let (status, data) = try await LlamaEngine.post(engine.baseURL! + "/v1/chat/completions", body: body, timeout: .seconds(60))
+            let (status, data) = try await LlamaEngine.post(
+                engine.baseURL! + "/v1/chat/completions", body: body, apiKey: engine.apiKey, timeout: .seconds(60))
             let whole = ((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["choices"] as? [[String: Any]])?.first
             #expect(status == 200 && (whole?["message"] as? [String: Any])?["content"] as? String == pieces.joined())
         }
@@ -136,7 +142,8 @@ struct LlamaEngineTests {
     @Test("embeddings through a second engine with --embeddings and the OpenAI-compatible embedder")
     func embeddings() async throws {
         try await LocalModel.withEngine(LocalModel.configuration(embeddings: true)) { engine in
-            let embedder = try OpenAIEmbedder(configuration: LLMAPIConfiguration(baseURL: engine.baseURL!), model: engine.configuration.modelName)
+            let embedder = try OpenAIEmbedder(
+                configuration: LLMAPIConfiguration(baseURL: engine.baseURL!, apiKey: engine.apiKey), model: engine.configuration.modelName)
             let vectors = try await embedder.embed([
                 "Who approves supplier invoices?", "Invoices are approved by the budget owner.", "The weather in Paris is sunny today.",
             ])

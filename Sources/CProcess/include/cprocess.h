@@ -3,7 +3,8 @@
 
 #include <sys/types.h>
 
-/// Starts the program `path` with `argv` (NULL-terminated, argv[0] included) and the caller's environment; its
+/// Starts the program `path` with `argv` (NULL-terminated, argv[0] included) and the environment `envp`
+/// (NULL-terminated; NULL: the caller's own, which is readable by the same user only, unlike the arguments); its
 /// standard input reads /dev/null, its standard output and error go to one pipe whose read end is stored in
 /// `*output_fd` (close-on-exec in this process).
 ///
@@ -13,6 +14,6 @@
 ///
 /// Returns the child's pid, or -errno when the pipe or the fork failed. A program that cannot be executed makes the
 /// child exit with status 127 after writing the reason to the pipe.
-pid_t omnifin_spawn_supervised(const char *path, char *const argv[], int *output_fd);
+pid_t omnifin_spawn_supervised(const char *path, char *const argv[], char *const envp[], int *output_fd);
 
 #endif

@@ -31,9 +31,12 @@ final class ChildProcess: Sendable {
         self.pid = pid
     }
 
-    /// Starts `path` with `arguments`; `onLine` receives every line it writes to its standard output or error.
+    /// Starts `path` with `arguments` and `environment` (`nil`: Omnifin's own); `onLine` receives every line it writes
+    /// to its standard output or error.
     /// - Throws: ``SpawnError`` when the program is not executable or the fork fails.
-    static func spawn(_ path: String, arguments: [String], onLine: @escaping @Sendable (String) -> Void) throws(SpawnError) -> ChildProcess {
+    static func spawn(
+        _ path: String, arguments: [String], environment: [String: String]? = nil, onLine: @escaping @Sendable (String) -> Void
+    ) throws(SpawnError) -> ChildProcess {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw SpawnError(description: "\(path) is not an executable program")
         }
@@ -42,8 +45,15 @@ final class ChildProcess: Sendable {
         let thread = Thread {
             var fd: Int32 = -1
             let argv = ([path] + arguments).map { strdup($0) } + [nil]
-            let pid = argv.withUnsafeBufferPointer { omnifin_spawn_supervised(path, $0.baseAddress, &fd) }
+            let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+            let pid = argv.withUnsafeBufferPointer { arguments in
+                if let envp {
+                    return envp.withUnsafeBufferPointer { omnifin_spawn_supervised(path, arguments.baseAddress, $0.baseAddress, &fd) }
+                }
+                return omnifin_spawn_supervised(path, arguments.baseAddress, nil, &fd)
+            }
             for pointer in argv { free(pointer) }
+            for pointer in envp ?? [] { free(pointer) }
             guard pid > 0 else {
                 started.withLock { $0 = .failure(SpawnError(description: "cannot start \(path): \(String(cString: strerror(-pid)))")) }
                 signal.signal()

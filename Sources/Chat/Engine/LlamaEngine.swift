@@ -93,12 +93,18 @@ public final class LlamaEngine: Sendable {
     }
 
     public let configuration: Configuration
+    /// The engine's API key, made up at each Omnifin start: only Omnifin may use the engine, not every local user or
+    /// a web page in a browser on this machine (llama-server allows every origin). Passed in its environment, which
+    /// other users cannot read, unlike its command line.
+    public let apiKey: String
     let logger: Logger
     private let state: Mutex<Status>
     private let readyAt = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(_ configuration: Configuration, logger: Logger) {
         self.configuration = configuration
+        var generator = SystemRandomNumberGenerator()
+        apiKey = (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
         self.logger = logger
         state = Mutex(
             Status(state: .starting, model: configuration.model, threads: configuration.threads, contextTokens: nil, restarts: 0))
@@ -146,10 +152,8 @@ public final class LlamaEngine: Sendable {
             let stayedUp = readyAt.withLock { $0.map { ContinuousClock.now - $0 } } ?? .zero
             if stayedUp > .seconds(60) { backoff = configuration.initialBackoff }
             state.withLock {
-                $0.state = .restarting
                 $0.restarts += 1
                 $0.lastExit = exit
-                $0.processID = nil
             }
             logger.error("llama-server \(exit); starting it again in \(backoff)")
             try? await Task.sleep(for: backoff)
@@ -161,13 +165,21 @@ public final class LlamaEngine: Sendable {
         }
     }
 
+    /// Omnifin's environment without llama.cpp's own variables (`LLAMA_ARG_PORT` and the like would override what
+    /// Omnifin sets), plus the API key.
+    var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("LLAMA_") }
+        environment["LLAMA_API_KEY"] = apiKey
+        return environment
+    }
+
     /// One run of the program on `port`: how it ended.
     private func runOnce(port: Int) async -> String {
         let logger = logger
         readyAt.withLock { $0 = nil }
         let child: ChildProcess
         do {
-            child = try ChildProcess.spawn(configuration.server, arguments: configuration.arguments(port: port)) { line in
+            child = try ChildProcess.spawn(configuration.server, arguments: configuration.arguments(port: port), environment: environment) { line in
                 let lower = line.lowercased()
                 if lower.contains("error") || lower.contains("failed") {
                     logger.warning("llama-server: \(line)")
@@ -190,6 +202,12 @@ public final class LlamaEngine: Sendable {
             Task { await child.stop() }
         }
         health.cancel()
+        // Not ready from this moment: a question arriving now waits for the next start instead of trying the dead port.
+        state.withLock {
+            $0.state = Task.isCancelled ? .stopped : .restarting
+            $0.processID = nil
+            $0.lastExit = exit.description
+        }
         return exit.description
     }
 
@@ -205,7 +223,7 @@ public final class LlamaEngine: Sendable {
                 return
             }
             if let (status, _) = try? await Self.get(base + "/health", timeout: .seconds(2)), status == 200 {
-                let context = try? await Self.contextWindow(base)
+                let context = try? await Self.contextWindow(base, apiKey: apiKey)
                 readyAt.withLock { $0 = ContinuousClock.now }
                 state.withLock {
                     $0.state = .ready
@@ -235,7 +253,8 @@ public final class LlamaEngine: Sendable {
         guard let base = baseURL else { throw EngineError("the llama.cpp engine has not started") }
         struct Body: Encodable { var content: String }
         struct Tokens: Decodable { var tokens: [Int] }
-        let (status, data) = try await Self.post(base + "/tokenize", body: try JSONEncoder().encode(Body(content: text)), timeout: .seconds(10))
+        let (status, data) = try await Self.post(
+            base + "/tokenize", body: try JSONEncoder().encode(Body(content: text)), apiKey: apiKey, timeout: .seconds(10))
         guard status == 200, let tokens = try? JSONDecoder().decode(Tokens.self, from: data) else {
             throw EngineError("the llama.cpp engine could not count tokens (HTTP \(status))")
         }
@@ -243,23 +262,26 @@ public final class LlamaEngine: Sendable {
     }
 
     /// The context window of one slot, from `GET /props`.
-    static func contextWindow(_ base: String) async throws -> Int? {
+    static func contextWindow(_ base: String, apiKey: String) async throws -> Int? {
         struct Props: Decodable {
             struct Settings: Decodable { var n_ctx: Int? }
             var default_generation_settings: Settings?
         }
-        let (status, data) = try await get(base + "/props", timeout: .seconds(5))
+        let (status, data) = try await get(base + "/props", apiKey: apiKey, timeout: .seconds(5))
         guard status == 200 else { return nil }
         return try? JSONDecoder().decode(Props.self, from: data).default_generation_settings?.n_ctx
     }
 
-    static func get(_ url: String, timeout: Duration) async throws -> (Int, Data) {
-        try await send(HTTPClientRequest(url: url), timeout: timeout)
+    static func get(_ url: String, apiKey: String? = nil, timeout: Duration) async throws -> (Int, Data) {
+        var request = HTTPClientRequest(url: url)
+        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        return try await send(request, timeout: timeout)
     }
 
-    static func post(_ url: String, body: Data, timeout: Duration) async throws -> (Int, Data) {
+    static func post(_ url: String, body: Data, apiKey: String? = nil, timeout: Duration) async throws -> (Int, Data) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
+        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: body))
         return try await send(request, timeout: timeout)
