@@ -87,6 +87,8 @@ def main(argv: list[str]) -> int:
         "Steps:\n(1) Register the invoice [1-3].\n(2) Approve it [^2]. [Passage 4] [doc5] [Sources 1 and 2] [1, 7]",
         "€25k, 25.000 EUR, twenty-five thousand euros, 3 % and 1.5 per cent [2]. [ [ ] ] 【 【】 (( )) [999999999999999999999]",
     ]
+    # Long runs of white space after an opening mark: a backtracking pattern would take minutes on these.
+    answers += ["(" + " " * 8000, "[" + " \n" * 4000, "Source" + " " * 8000 + "x", "word" + " " * 8000 + "[1]", "a" + " " * 8000 + "(1"]
     for i, text in enumerate(answers):
         write(out / "answer", f"answer-{i}.txt", text.encode())
 

@@ -114,7 +114,7 @@ public struct ClaimCheck: Sendable {
                 // Markers of passages that do not support the sentence go; a sentence moved to another passage gets its
                 // marker before the closing full stop, as the answer template asks.
                 let keep = Set(markers)
-                body = body.replacing(/\s*\[(\d+)\]/) { match in
+                body = body.replacing(/[ \t]{0,3}\[(\d{1,4})\]/) { match in
                     Int(match.1).map(keep.contains) == true ? String(match.0) : ""
                 }
                 if keep.isDisjoint(with: sentence.cited) {
@@ -141,7 +141,7 @@ public struct ClaimCheck: Sendable {
         var index = 1
         while index < ranges.count {
             let string = String(decoding: units[ranges[index]], as: UTF16.self)
-            if let leading = string.prefixMatch(of: /(?:\s*\[\d+\])+\s*/) {
+            if let leading = string.prefixMatch(of: /(?:[ \t]{0,3}\[\d{1,4}\])+[ \t]{0,3}/) {
                 let length = String(string[leading.range]).utf16.count
                 ranges[index - 1] = ranges[index - 1].lowerBound..<(ranges[index].lowerBound + length)
                 if length >= ranges[index].count {
@@ -154,7 +154,7 @@ public struct ClaimCheck: Sendable {
         }
         return ranges.compactMap { range in
             let string = String(decoding: units[range], as: UTF16.self)
-            let cited = string.matches(of: /\[(\d+)\]/).compactMap { Int($0.1) }
+            let cited = string.matches(of: /\[(\d{1,4})\]/).compactMap { Int($0.1) }
             let body = withoutMarkers(string).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !body.isEmpty else { return nil }
             var unique: [Int] = []
@@ -181,7 +181,7 @@ public struct ClaimCheck: Sendable {
     }
 
     static func withoutMarkers(_ text: String) -> String {
-        text.replacing(/\s*\[\d+\]/, with: "")
+        text.replacing(/[ \t]{0,3}\[\d{1,4}\]/, with: "")
     }
 
     static func gap(_ units: [UInt16], from start: Int, to end: Int) -> String {
