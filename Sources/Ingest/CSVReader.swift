@@ -116,7 +116,11 @@ public struct CSVTable {
         guard let header = iterator.next(), !header.fields.allSatisfy(\.isEmpty) else {
             throw IngestIssue(file: name, line: 1, reason: "the CSV file has no header row")
         }
-        var table = CSVTable(header: header.fields.map { $0.trimmingCharacters(in: .whitespaces) }, rows: [], issues: [])
+        // A byte order mark (Excel's "CSV UTF-8") is not part of the first column's name.
+        let names = header.fields.enumerated().map { index, field in
+            (index == 0 && field.hasPrefix("\u{FEFF}") ? String(field.dropFirst()) : field).trimmingCharacters(in: .whitespaces)
+        }
+        var table = CSVTable(header: names, rows: [], issues: [])
         while let row = iterator.next() {
             if row.fields.count == 1 && row.fields[0].isEmpty { continue }  // a blank line
             guard row.fields.count == table.header.count else {

@@ -3,9 +3,10 @@ import Retrieval
 
 /// Files that are documents rather than records, and JSON Lines.
 public enum GenericReaders {
-    /// One JSON object per line: `id` (or `Id`, `_id`; else the line's content fingerprint), `title`/`name`/`subject`,
-    /// `body`/`text`/`content` as the text, every other scalar as a field.
-    public static func readJSONLines(_ path: String) -> ReadResult {
+    /// One JSON object per line: `id` (or `Id`, `_id`, `key`; else the line's content fingerprint), `title`/`name`/
+    /// `subject`, `body`/`text`/`content` as the text, every other scalar as a field. The object type is `type` when
+    /// given, else the line's `type`, else `record`.
+    public static func readJSONLines(_ path: String, type: String? = nil) -> ReadResult {
         let name = (path as NSString).lastPathComponent
         var result = ReadResult()
         guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -21,16 +22,8 @@ public enum GenericReaders {
                 result.issues.append(IngestIssue(file: name, line: lineNumber, reason: "the line is not a JSON object"))
                 return
             }
-            let id = ["id", "Id", "_id", "key"].lazy.compactMap { object[$0].flatMap(JSONValues.text) }.first ?? Fingerprint.of(String(decoding: line, as: UTF8.self))
-            let title = ["title", "name", "subject", "Name", "Title"].lazy.compactMap { object[$0].flatMap(JSONValues.text) }.first ?? ""
-            var text = ["body", "text", "content", "description"].lazy.compactMap { object[$0].flatMap(JSONValues.text) }.first ?? ""
-            if HTMLText.looksLikeHTML(text) { text = HTMLText.plain(text) }
-            let skip: Set<String> = ["id", "Id", "_id", "key", "title", "name", "subject", "Name", "Title", "body", "text", "content", "description"]
-            let fields = object.keys.sorted().filter { !skip.contains($0) }.compactMap { key in
-                object[key].flatMap(JSONValues.text).map { SourceRecord.Field(FieldLabel.readable(key), $0) }
-            }
-            let type = object["type"].flatMap(JSONValues.text) ?? "record"
-            result.records.append(SourceRecord(system: "file", type: type, id: id, title: title, fields: fields, text: text))
+            let values = object.keys.sorted().compactMap { key in object[key].flatMap(JSONValues.text).map { (key, $0) } }
+            result.records.append(record(values, type: type, fingerprint: String(decoding: line, as: UTF8.self)))
         }
         while true {
             let chunk = handle.readData(ofLength: 1 << 16)
@@ -46,6 +39,41 @@ public enum GenericReaders {
         }
         if !pending.isEmpty { consume(pending) }
         return result
+    }
+
+    /// A CSV table that is no CRM export: one record per row, its columns read as JSON Lines' fields are (`id`,
+    /// `title`, `body`, `type`, …; the row's content fingerprint when it has no id column).
+    public static func readCSV(_ path: String, type: String? = nil) -> ReadResult {
+        let name = (path as NSString).lastPathComponent
+        let table: CSVTable
+        do {
+            table = try CSVTable.read(path, name: name)
+        } catch {
+            return ReadResult(issues: [error])
+        }
+        var result = ReadResult(issues: table.issues)
+        for row in table.rows {
+            let values = table.header.compactMap { column in row.values[column].flatMap { $0.isEmpty ? nil : (column, $0) } }
+            result.records.append(record(values, type: type, fingerprint: table.header.map { row.values[$0] ?? "" }.joined(separator: "\u{1F}")))
+        }
+        return result
+    }
+
+    static let idNames = ["id", "Id", "ID", "_id", "key"]
+    static let titleNames = ["title", "name", "subject", "Name", "Title"]
+    static let textNames = ["body", "text", "content", "description"]
+
+    /// A record of the `file` system from named values (a JSON line, a CSV row): the id, title and text by their
+    /// usual names, every other value a field; the type is `type`, else a `type` value, else `record`.
+    static func record(_ values: [(String, String)], type: String?, fingerprint: @autoclosure () -> String) -> SourceRecord {
+        let lookup = Dictionary(values, uniquingKeysWith: { first, _ in first })
+        let id = idNames.lazy.compactMap { lookup[$0] }.first ?? Fingerprint.of(fingerprint())
+        let title = titleNames.lazy.compactMap { lookup[$0] }.first ?? ""
+        var text = textNames.lazy.compactMap { lookup[$0] }.first ?? ""
+        if HTMLText.looksLikeHTML(text) { text = HTMLText.plain(text) }
+        let roles = Set(idNames + titleNames + textNames)
+        let fields = values.filter { !roles.contains($0.0) }.map { SourceRecord.Field(FieldLabel.readable($0.0), $0.1) }
+        return SourceRecord(system: "file", type: type ?? lookup["type"] ?? "record", id: id, title: title, fields: fields, text: text)
     }
 
     /// A Markdown, HTML or text file as one document, keyed by its file name.

@@ -8,6 +8,8 @@ public enum IngestFormat: String, Sendable, CaseIterable {
     case odoo
     case northwindCSV = "northwind-csv"
     case northwindSQL = "northwind-sql"
+    /// Any other CSV table: one record per row.
+    case csv
     case jsonLines = "jsonl"
     case markdown
     case html
@@ -45,8 +47,25 @@ public enum IngestFormat: String, Sendable, CaseIterable {
         if start.hasPrefix("---\n") || start.hasPrefix("---\r") || start.hasPrefix("# ") { return .markdown }
         if head.contains("INSERT INTO ") || head.contains("CREATE TABLE ") || head.hasPrefix("-- ") { return .northwindSQL }
         if let firstLine = start.split(separator: "\n").first, firstLine.contains(","), !firstLine.contains(". ") {
-            return .salesforceCSV
+            return csv(path)
         }
         return .text
+    }
+
+    /// Whose CSV this is, from its header and first row: a Northwind table (`shipperID,companyName,phone`), a
+    /// Salesforce export (an `Id` column of record ids, API names such as `AccountId` or `Guest_Type__c`, or report
+    /// columns `Account: Account Name`), else a plain table.
+    static func csv(_ path: String) -> IngestFormat {
+        var rows = CSVReader(path: path).makeIterator()
+        guard let first = rows.next() else { return .csv }
+        var header = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        if let name = header.first, name.hasPrefix("\u{FEFF}") { header[0] = String(name.dropFirst()) }
+        if NorthwindReader.table(header: header) != nil { return .northwindCSV }
+        let row = rows.next()?.fields ?? []
+        if let column = header.firstIndex(of: "Id"), column < row.count, SalesforceID.isRecordID(row[column]) { return .salesforceCSV }
+        let apiNames: Set<String> = ["AccountId", "OwnerId", "CreatedDate", "LastModifiedDate", "IsDeleted", "SystemModstamp", "RecordTypeId"]
+        if header.contains(where: { apiNames.contains($0) || $0.hasSuffix("__c") }) { return .salesforceCSV }
+        if header.count > 1 && header.allSatisfy({ $0.components(separatedBy: ": ").count == 2 }) { return .salesforceCSV }
+        return .csv
     }
 }

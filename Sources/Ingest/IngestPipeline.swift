@@ -28,6 +28,38 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var seconds = 0.0
     /// Records already committed by an interrupted run of the same job, not written again.
     public var resumedFrom = 0
+    /// A dry run: the counts say what a run would do; nothing was written.
+    public var dryRun = false
+    /// What a prune reaches: the `system:type` of every object type in the export, within `source`.
+    public var pruneScope: [String] = []
+    /// The most documents the prune may delete (`--max-delete`), `nil` without a prune or with `--force`.
+    public var deleteLimit: Int?
+    /// The documents the prune deletes (or would), the first 1,000.
+    public var deletions: [Deletion] = []
+
+    public struct Deletion: Sendable, Codable, Equatable {
+        public var id: String
+        public var externalId: String?
+        public var title: String
+    }
+
+    public init(job: String, source: String) {
+        self.job = job
+        self.source = source
+    }
+}
+
+/// A prune that would delete more than its limit: nothing was written.
+public struct PruneLimitExceeded: Error, Sendable, CustomStringConvertible {
+    /// What the run would have done, its deletions listed.
+    public var summary: IngestSummary
+    /// How many documents the prune reaches (the source's documents of the export's object types).
+    public var reach: Int
+
+    public var description: String {
+        "the prune would delete \(summary.deleted) of the \(reach) documents of \(summary.source) it reaches "
+            + "(\(summary.pruneScope.joined(separator: ", "))), more than the limit of \(summary.deleteLimit ?? 0); nothing was written"
+    }
 }
 
 /// Reads exports, turns records into knowledge documents and writes them in batches, with a checkpoint per batch
@@ -40,10 +72,18 @@ public struct IngestPipeline: Sendable {
         public var source: String?
         /// `nil` detects each file's format from its content.
         public var format: IngestFormat?
-        /// The object type of CSV rows (default: the file name).
+        /// The object type of CSV and JSON Lines records (default: from the data: a Salesforce id's key prefix, a
+        /// `type` column, else `record`; never the file name).
         public var type: String?
-        /// Delete the source's documents that the export no longer contains.
+        /// Delete the documents of the source, of the object types the export holds, that it no longer contains.
         public var prune = false
+        /// Count what would be created, updated, unchanged and deleted; write nothing.
+        public var dryRun = false
+        /// The most documents a prune may delete before it stops with nothing written (`nil`: 10 % of the documents
+        /// it reaches, or 100, whichever is larger).
+        public var maxDelete: Int?
+        /// Prune however many documents that is.
+        public var force = false
         public var batchSize = 64
         public var createdBy: String?
         /// Who may see the documents; `nil` keeps the stored list of documents that exist (new ones are open to every
@@ -125,25 +165,34 @@ public struct IngestPipeline: Sendable {
         guard let format = format ?? IngestFormat.detect(path) else {
             return (ReadResult(issues: [IngestIssue(file: name, line: nil, reason: "the format cannot be told from the content; pass --format")]), nil)
         }
-        let stem = String(name.prefix { $0 != "." })
+        var isFolder: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
         switch format {
         case .salesforceTree: return (SalesforceReader.readTree(path), format)
-        case .salesforceCSV: return (SalesforceReader.readCSV(path, type: type ?? stem), format)
+        case .salesforceCSV: return (SalesforceReader.readCSV(path, type: type), format)
         case .erpnext: return (ERPNextReader.read(path), format)
         case .odoo: return (OdooReader.read(path), format)
-        case .northwindCSV: return (NorthwindReader.readFolder(path), format)
+        case .northwindCSV: return (isFolder.boolValue ? NorthwindReader.readFolder(path) : NorthwindReader.readFiles([path]), format)
         case .northwindSQL: return (NorthwindReader.readDump(path), format)
-        case .jsonLines: return (GenericReaders.readJSONLines(path), format)
+        case .csv: return (GenericReaders.readCSV(path, type: type), format)
+        case .jsonLines: return (GenericReaders.readJSONLines(path, type: type), format)
         case .markdown, .html, .text: return (GenericReaders.readDocument(path, format: format), format)
         }
     }
 
+    /// The default limit of a prune reaching `reach` documents: 10 % of them, or 100, whichever is larger.
+    public static func defaultDeleteLimit(reach: Int) -> Int { max(100, (reach + 9) / 10) }
+
     /// Runs (or resumes) the ingest of `paths`.
-    /// - Throws: store and knowledge bank errors (the job is then marked failed and can be resumed).
-    /// - Parameter existingJob: the id of a job row created beforehand (the HTTP import), which this run fills in.
-    public func run(paths: [String], options: Options, existingJob: String? = nil, progress: @Sendable (Progress) -> Void = { _ in }) async throws
-        -> IngestSummary
-    {
+    /// - Throws: ``PruneLimitExceeded`` before writing anything when a prune would delete more than its limit; store
+    ///   and knowledge bank errors (the job is then marked failed and can be resumed).
+    /// - Parameters:
+    ///   - existingJob: the id of a job row created beforehand (the HTTP import), which this run fills in.
+    ///   - deleting: called with the documents a prune is about to delete, before it deletes them.
+    public func run(
+        paths: [String], options: Options, existingJob: String? = nil, progress: @Sendable (Progress) -> Void = { _ in },
+        deleting: @Sendable ([IngestSummary.Deletion]) -> Void = { _ in }
+    ) async throws -> IngestSummary {
         let started = ContinuousClock.now
         var result = ReadResult()
         var formats: [String] = []
@@ -172,6 +221,48 @@ public struct IngestPipeline: Sendable {
             return document
         }
 
+        var summary = IngestSummary(job: existingJob ?? "", source: source)
+        summary.read = result.records.count
+        summary.skipped = result.issues.count + rejected.count
+        summary.errors = result.issues.map { .init(file: $0.file, line: $0.line, message: $0.reason) } + rejected
+        summary.dryRun = options.dryRun
+
+        // The prune is planned before anything is written, so a prune above its limit writes nothing at all. It reaches
+        // the source's documents of the object types this export holds: a contacts export never deletes accounts.
+        var stale: [IngestSummary.Deletion] = []
+        if options.prune {
+            summary.pruneScope = Set(byKey.values.map { "\($0.system):\($0.type)" }).sorted()
+            let prefixes = summary.pruneScope.map { $0 + ":" }
+            let keep = Set(order)
+            let reached = try await bank.documentKeys(source: source, rights: options.rights).filter { document in
+                guard let key = document.externalID else { return false }
+                return prefixes.contains { key.hasPrefix($0) }
+            }
+            stale = reached.filter { !keep.contains($0.externalID ?? "") }.sorted { ($0.externalID ?? "") < ($1.externalID ?? "") }
+                .map { IngestSummary.Deletion(id: $0.id, externalId: $0.externalID, title: $0.title) }
+            summary.deleteLimit = options.force ? nil : options.maxDelete ?? Self.defaultDeleteLimit(reach: reached.count)
+            summary.deleted = stale.count
+            summary.deletions = Array(stale.prefix(1_000))
+            if let limit = summary.deleteLimit, stale.count > limit, !options.dryRun {
+                summary.seconds = (ContinuousClock.now - started).inSeconds
+                throw PruneLimitExceeded(summary: summary, reach: reached.count)
+            }
+        }
+
+        if options.dryRun {
+            for change in try await bank.preview(documents, rights: options.rights) {
+                switch change {
+                case .created: summary.created += 1
+                case .updated, .metadataUpdated: summary.updated += 1
+                case .unchanged: summary.unchanged += 1
+                case .refused: summary.skipped += 1
+                }
+            }
+            summary.seconds = (ContinuousClock.now - started).inSeconds
+            return summary
+        }
+        summary.deleted = 0
+
         let input = Self.fingerprint(paths)
         let now = Date()
         var job: IngestJobRecord
@@ -190,10 +281,7 @@ public struct IngestPipeline: Sendable {
         }
         job.status = "running"
         job.total = documents.count
-        var summary = IngestSummary(job: job.id, source: source)
-        summary.read = result.records.count
-        summary.skipped = result.issues.count + rejected.count
-        summary.errors = result.issues.map { .init(file: $0.file, line: $0.line, message: $0.reason) } + rejected
+        summary.job = job.id
         let resumeAt = min(Int(job.checkpoint ?? "") ?? 0, documents.count)
         summary.resumedFrom = resumeAt
         job.failed = summary.skipped
@@ -224,7 +312,10 @@ public struct IngestPipeline: Sendable {
                 try await jobs.updateIngestJob(job)
                 progress(Progress(done: position, total: documents.count, elapsed: (ContinuousClock.now - started).inSeconds))
             }
-            if options.prune { summary.deleted = try await prune(source: source, keep: Set(order), rights: options.rights) }
+            if !stale.isEmpty {
+                deleting(stale)
+                summary.deleted = try await delete(stale.map(\.id), rights: options.rights)
+            }
             job.status = "completed"
         } catch {
             job.status = "failed"
@@ -233,23 +324,24 @@ public struct IngestPipeline: Sendable {
             throw error
         }
         summary.seconds = (ContinuousClock.now - started).inSeconds
+        job.result = Self.resultJSON(summary)
         job.updatedAt = Date()
         try await jobs.updateIngestJob(job)
         return summary
     }
 
-    /// Deletes the documents of `source` that `rights` may see whose external id is not in `keep`.
-    func prune(source: String, keep: Set<String>, rights: AccessRights) async throws -> Int {
-        var stale: [String] = []
-        var cursor: String?
-        repeat {
-            let page = try await bank.documents(after: cursor, limit: 500, source: source, rights: rights)
-            stale += page.documents.filter { !keep.contains($0.externalID ?? "") }.map(\.id)
-            cursor = page.next
-        } while cursor != nil
+    /// An import's summary as its job's `result` keeps it: snake_case JSON, as the API shows it.
+    public static func resultJSON(_ summary: IngestSummary) -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return String(decoding: (try? encoder.encode(summary)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    /// Deletes documents by id, in batches, as far as `rights` reach.
+    func delete(_ ids: [String], rights: AccessRights) async throws -> Int {
         var deleted = 0
-        for start in stride(from: 0, to: stale.count, by: 256) {
-            deleted += try await bank.delete(ids: Array(stale[start..<min(stale.count, start + 256)]), rights: rights).count
+        for start in stride(from: 0, to: ids.count, by: 256) {
+            deleted += try await bank.delete(ids: Array(ids[start..<min(ids.count, start + 256)]), rights: rights).count
         }
         return deleted
     }

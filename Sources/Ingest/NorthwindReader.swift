@@ -10,15 +10,23 @@ public enum NorthwindReader {
 
     /// Every `*.csv` of a folder.
     public static func readFolder(_ folder: String) -> ReadResult {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".csv") }.sorted()
+        return readFiles(names.map { (folder as NSString).appendingPathComponent($0) })
+    }
+
+    /// Northwind tables as CSV files: each file's table is told from its header (`shipperID,companyName,phone` is
+    /// the shippers), else from its name. Tables that only add to other documents (order lines, regions,
+    /// territories) give nothing on their own, and say so.
+    public static func readFiles(_ paths: [String]) -> ReadResult {
         var tables: Tables = [:]
         var issues: [IngestIssue] = []
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".csv") }.sorted()
-        for name in names {
+        for path in paths {
+            let name = (path as NSString).lastPathComponent
             do {
-                let table = try CSVTable.read((folder as NSString).appendingPathComponent(name), name: name)
+                let table = try CSVTable.read(path, name: name)
                 issues += table.issues
-                let key = canonicalTable(String(name.dropLast(4)))
-                tables[key] = table.rows.map { row in
+                let key = self.table(header: table.header) ?? canonicalTable(String(name.prefix { $0 != "." }))
+                tables[key, default: []] += table.rows.map { row in
                     (row.line, name, Dictionary(row.values.map { (FieldLabel.canonical($0.key), $0.value == "NULL" ? "" : $0.value) }, uniquingKeysWith: { a, _ in a }))
                 }
             } catch {
@@ -26,8 +34,38 @@ public enum NorthwindReader {
             }
         }
         var result = documents(tables)
+        if result.records.isEmpty {
+            for (table, rows) in tables.sorted(by: { $0.key < $1.key }) where !rows.isEmpty && !documentTables.contains(table) {
+                issues.append(
+                    IngestIssue(
+                        file: rows[0].file, line: nil,
+                        reason: "the Northwind table \(table) has no documents of its own (its rows are part of orders or employees); ingest it with the other tables"))
+            }
+        }
         result.issues = issues + result.issues
         return result
+    }
+
+    /// The tables whose rows become documents of their own.
+    static let documentTables: Set<String> = ["customers", "suppliers", "categories", "shippers", "employees", "products", "orders"]
+
+    /// The Northwind table a CSV header belongs to (canonical column names, as both the CSV and the SQL forms have
+    /// them), or `nil`.
+    public static func table(header: [String]) -> String? {
+        let columns = Set(header.map(FieldLabel.canonical))
+        func has(_ names: String...) -> Bool { names.allSatisfy(columns.contains) }
+        if has("orderid", "productid", "quantity") { return "orderdetails" }
+        if has("orderid", "customerid", "shipvia") { return "orders" }
+        if has("productid", "productname") { return "products" }
+        if has("shipperid", "companyname") { return "shippers" }
+        if has("supplierid", "companyname") { return "suppliers" }
+        if has("customerid", "companyname") { return "customers" }
+        if has("categoryid", "categoryname") { return "categories" }
+        if has("employeeid", "lastname", "firstname") { return "employees" }
+        if has("employeeid", "territoryid") { return "employeeterritories" }
+        if has("territoryid", "territorydescription") { return "territories" }
+        if has("regionid", "regiondescription") { return "regions" }
+        return nil
     }
 
     /// A `pg_dump` with `CREATE TABLE` and one-line `INSERT INTO t VALUES (…);` statements.

@@ -89,7 +89,7 @@ public enum SalesforceReader {
                 result.issues.append(IngestIssue(file: file, line: index, reason: "record \(index) has no attributes.type"))
                 continue
             }
-            let id = (object["Id"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? (attributes?["referenceId"] as? String)
+            let id = (object["Id"] as? String).flatMap { $0.isEmpty ? nil : SalesforceID.canonical($0) } ?? (attributes?["referenceId"] as? String)
             guard let id, !id.isEmpty else {
                 result.issues.append(IngestIssue(file: file, line: index, reason: "record \(index) has neither an Id nor a referenceId"))
                 continue
@@ -141,7 +141,11 @@ public enum SalesforceReader {
 
     /// Data Loader or report CSV: API names (`Id`, `Name`, …) or report labels (`Account: Account Name`). With
     /// an `Id` column a row without one is skipped; a report without ids keys each row by its content.
-    public static func readCSV(_ path: String, type: String) -> ReadResult {
+    ///
+    /// A row's object type comes from the data, never from the file's name: `type` when given, else the key prefix of
+    /// its record id (`003…` is a Contact), else the objects a report's columns name (`Account+Contact`), else
+    /// `record`. Ids are keyed in their 18-character form, so a report's 15-character ids name the same records.
+    public static func readCSV(_ path: String, type: String? = nil) -> ReadResult {
         let name = (path as NSString).lastPathComponent
         let table: CSVTable
         do {
@@ -151,8 +155,14 @@ public enum SalesforceReader {
         }
         var result = ReadResult(issues: table.issues)
         let hasID = table.header.contains("Id")
+        var reportObjects: [String] = []
+        for column in table.header {
+            let parts = column.components(separatedBy: ": ")
+            if parts.count == 2, !reportObjects.contains(parts[0]) { reportObjects.append(parts[0]) }
+        }
+        let reportType = reportObjects.isEmpty ? nil : reportObjects.joined(separator: "+")
         for row in table.rows {
-            var id = row.values["Id"] ?? ""
+            var id = SalesforceID.canonical(row.values["Id"] ?? "")
             if hasID {
                 guard !id.isEmpty else {
                     result.issues.append(IngestIssue(file: name, line: row.line, reason: "the row has an empty Id"))
@@ -161,6 +171,7 @@ public enum SalesforceReader {
             } else {
                 id = Fingerprint.of(table.header.map { row.values[$0] ?? "" }.joined(separator: "\u{1F}"))
             }
+            let type = type ?? SalesforceID.objectType(of: id) ?? reportType ?? "record"
             // Report columns are "Object: Label"; "Account: Account Name" reads "Account name", "Contact: Phone" "Contact phone".
             let values = table.header.map { key -> (String, String) in
                 let parts = key.components(separatedBy: ": ")

@@ -45,9 +45,10 @@ enum FuzzTarget: String, CaseIterable {
         case .export:
             // The first byte picks the reader, the rest is the file.
             guard let first = bytes.first else { return }
-            let formats: [IngestFormat] = [.salesforceTree, .salesforceCSV, .erpnext, .odoo, .northwindSQL, .jsonLines, .markdown, .html, .text]
+            let formats: [IngestFormat?] = [.salesforceTree, .salesforceCSV, .erpnext, .odoo, .northwindSQL, .jsonLines, .markdown, .html, .text, .northwindCSV, .csv, nil]
             let format = formats[Int(first) % formats.count]
-            Scratch.withFile(UnsafeRawBufferPointer(rebasing: bytes.dropFirst()), suffix: format.fileSuffix) { path in
+            // nil: the format is told from the content first, as an upload's is.
+            Scratch.withFile(UnsafeRawBufferPointer(rebasing: bytes.dropFirst()), suffix: format?.fileSuffix ?? ".dat") { path in
                 _ = IngestPipeline.read(path, format: format, type: nil)
             }
         }
@@ -59,7 +60,7 @@ extension IngestFormat {
     var fileSuffix: String {
         switch self {
         case .salesforceTree, .erpnext: ".json"
-        case .salesforceCSV, .northwindCSV: ".csv"
+        case .salesforceCSV, .northwindCSV, .csv: ".csv"
         case .odoo: ".xml"
         case .northwindSQL: ".sql"
         case .jsonLines: ".jsonl"

@@ -88,6 +88,26 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Where the index snapshot of the database at `url` lives when nothing else is configured, so two databases
+    /// never share one: `var/index.hnsw` for the default database, `PATH.hnsw` beside any other SQLite file
+    /// (`sqlite:exports/other.db` → `exports/other.db.hnsw`), `var/index-HOST-PORT-DATABASE.hnsw` for PostgreSQL.
+    /// A URL that does not parse gets the default (opening its store fails with the precise message).
+    public static func defaultSnapshotPath(for url: String) -> String {
+        guard let location = try? DatabaseLocation(url: url) else { return "var/index.hnsw" }
+        switch location {
+        case .sqlite(let path):
+            if path == "var/omnifin.db" { return "var/index.hnsw" }
+            // An in-memory database has no file: its snapshot is the process's own, in the temporary folder.
+            if path == ":memory:" {
+                return (NSTemporaryDirectory() as NSString).appendingPathComponent("omnifin-index-memory-\(ProcessInfo.processInfo.processIdentifier).hnsw")
+            }
+            return path + ".hnsw"
+        case .postgres(let server):
+            let name = "\(server.host)-\(server.port)-\(server.database)".map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" }
+            return "var/index-\(String(name)).hnsw"
+        }
+    }
+
     public static func redacted(_ url: String) -> String {
         guard var components = URLComponents(string: url), components.password != nil else { return url }
         components.password = "***"

@@ -25,9 +25,9 @@ enum Wiring {
         option ?? settings.databaseURL ?? DatabaseLocation.defaultURL
     }
 
-    /// `--snapshot`, else `OMNIFIN_INDEX_SNAPSHOT`, else `var/index.hnsw`.
-    static func snapshotPath(_ option: String?, _ settings: Settings) -> String {
-        option ?? settings.snapshotPath ?? "var/index.hnsw"
+    /// `--snapshot`, else `OMNIFIN_INDEX_SNAPSHOT`, else the database's own (``DatabaseLocation/defaultSnapshotPath(for:)``).
+    static func snapshotPath(_ option: String?, _ settings: Settings, databaseURL: String) -> String {
+        option ?? settings.snapshotPath ?? DatabaseLocation.defaultSnapshotPath(for: databaseURL)
     }
 
     static func logger(_ label: String, level: Logger.Level = .warning) -> Logger {
@@ -93,12 +93,13 @@ extension Wiring {
 struct KnowledgeBankOptions: ParsableArguments {
     @Option(help: "The database: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB (default: OMNIFIN_DATABASE_URL or \(DatabaseLocation.defaultURL)).")
     var database: String?
-    @Option(help: "The index snapshot file (default: OMNIFIN_INDEX_SNAPSHOT or var/index.hnsw).") var snapshot: String?
+    @Option(help: "The index snapshot file (default: OMNIFIN_INDEX_SNAPSHOT, else the database's own: var/index.hnsw for the default database, PATH.hnsw beside sqlite:PATH).")
+    var snapshot: String?
 
     /// Opens the store and the knowledge bank over it; bad settings become usage errors.
     func open(logger: Logger) async throws -> (store: any OmnifinStore, bank: KnowledgeBank, report: OpenReport) {
         let settings = try Wiring.settings()
-        return try await Wiring.knowledgeBank(
-            url: Wiring.databaseURL(database, settings), snapshotPath: Wiring.snapshotPath(snapshot, settings), settings: settings, logger: logger)
+        let url = Wiring.databaseURL(database, settings)
+        return try await Wiring.knowledgeBank(url: url, snapshotPath: Wiring.snapshotPath(snapshot, settings, databaseURL: url), settings: settings, logger: logger)
     }
 }

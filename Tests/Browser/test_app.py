@@ -579,6 +579,12 @@ def test_import_shows_progress_until_done(server, driver, tmp_path):
         fill(driver, "#import-source", source)
         clickable(driver, "#import-submit").click()
         status = visible(driver, "#import-status")
+        # First a dry run: what the import would do, nothing written yet.
+        wait(driver, 30).until(lambda d: status.get_attribute("data-status") == "checked")
+        assert "would add 3 entries, update 0, leave 0 unchanged, 1 skipped" in status.text, status.text
+        _, listed = server.api("GET", f"/api/knowledge?source={source}&limit=10", token=token, expect=200)
+        assert listed["documents"] == []
+        clickable(driver, "#import-confirm").click()
         wait(driver, 30).until(lambda d: status.get_attribute("data-status") == "completed")
         assert status.text.startswith("Done")
         assert "3 records imported" in status.text and "1 skipped" in status.text
@@ -591,6 +597,50 @@ def test_import_shows_progress_until_done(server, driver, tmp_path):
         screenshot(driver, "knowledge", height=1180)  # tall enough for the import panel with its progress bar
         _, listed = server.api("GET", f"/api/knowledge?source={source}&limit=10", token=token, expect=200)
         assert sorted(doc["title"] for doc in listed["documents"]) == sorted(row["title"] for row in rows)
+    finally:
+        _, listed = server.api("GET", f"/api/knowledge?source={source}&limit=10", token=token)
+        for doc in listed.get("documents", []) if isinstance(listed, dict) else []:
+            server.api("DELETE", f"/api/knowledge/{doc['id']}", token=token)
+
+
+def test_import_with_prune_lists_the_deletions_before_anything_is_deleted(server, driver, tmp_path):
+    source = unique("browser-prune")
+    token = server.token()
+    rows = [{"id": f"fx-{n}", "type": "rate", "title": f"FX rate note {n}", "body": f"Note {n} on month-end FX rates."} for n in range(1, 5)]
+    first = tmp_path / "fx-notes.jsonl"
+    first.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    # The next export, under another name: one note changed, two gone.
+    second = tmp_path / "fx-notes (export 2).jsonl"
+    changed = dict(rows[0], body="Note 1 on month-end FX rates, now from the ECB.")
+    second.write_text("\n".join(json.dumps(row) for row in [changed, rows[3]]) + "\n")
+    try:
+        sign_in(driver, server)
+        clickable(driver, "#nav-knowledge").click()
+        for export, prune in ((first, False), (second, True)):
+            visible(driver, "#import-file").send_keys(str(export))
+            fill(driver, "#import-source", source)
+            box = driver.find_element(By.ID, "import-prune")
+            if box.is_selected() != prune:
+                box.click()
+            clickable(driver, "#import-submit").click()
+            status = visible(driver, "#import-status")
+            wait(driver, 30).until(lambda d: status.get_attribute("data-status") == "checked")
+            if prune:
+                assert "would add 0 entries, update 1, leave 1 unchanged, delete 2" in status.text, status.text
+                listed = visible(driver, "#import-deletions").text
+                assert "FX rate note 2" in listed and "FX rate note 3" in listed and "FX rate note 4" not in listed
+                confirm = clickable(driver, "#import-confirm")
+                assert confirm.text == "Import and delete 2 entries"
+                _, before = server.api("GET", f"/api/knowledge?source={source}&limit=10", token=token, expect=200)
+                assert len(before["documents"]) == 4, "the check deletes nothing"
+                screenshot(driver, "import-preview", height=1180)
+                confirm.click()
+            else:
+                clickable(driver, "#import-confirm").click()
+            wait(driver, 30).until(lambda d: status.get_attribute("data-status") == "completed")
+        assert "2 entries deleted" in driver.find_element(By.ID, "import-status").text
+        _, listed = server.api("GET", f"/api/knowledge?source={source}&limit=10", token=token, expect=200)
+        assert sorted(doc["title"] for doc in listed["documents"]) == ["FX rate note 1", "FX rate note 4"]
     finally:
         _, listed = server.api("GET", f"/api/knowledge?source={source}&limit=10", token=token)
         for doc in listed.get("documents", []) if isinstance(listed, dict) else []:

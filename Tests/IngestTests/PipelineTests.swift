@@ -69,7 +69,7 @@ struct PipelineTests {
     func malformed() async throws {
         try await Self.withBank(.sqlite) { bank, store, directory in
             let files: [(String, String)] = [
-                ("accounts.csv", "Id,Name,Phone\n001,Acme,123\n002,Broken row\n,No id,456\n003,\"Quoted, with comma\",789\n"),
+                ("accounts.csv", "Id,Name,Phone\n001A0000006Vm9rIAC,Acme,123\n002,Broken row\n,No id,456\n001A0000006Vm9s,\"Quoted, with comma\",789\n"),
                 ("tree.json", #"{"records": [{"attributes": {"type": "Case", "referenceId": "C1"}, "Subject": "Good"}, 42, {"attributes": {"type": "Case"}, "Subject": "No reference"}]}"#),
                 ("fixtures.json", #"[{"doctype": "Customer", "name": "Acme", "customer_name": "Acme"}, {"name": "No doctype"}, "text"]"#),
                 ("data.xml", "<?xml version=\"1.0\"?>\n<odoo>\n<record id=\"p1\" model=\"document.page\"><field name=\"name\">Page one</field></record>\n<record model=\"document.page\"><field name=\"name\">No id</field></record>\n</odoo>\n"),
@@ -80,7 +80,7 @@ struct PipelineTests {
             let problems = Set(summary.errors.map { "\($0.file):\($0.line.map(String.init) ?? "-")" })
             #expect(problems == ["accounts.csv:3", "accounts.csv:4", "tree.json:2", "tree.json:3", "fixtures.json:2", "fixtures.json:3", "data.xml:4", "lines.jsonl:2"], "\(summary.errors)")
             #expect(summary.skipped == 8 && summary.created == 7)
-            let quoted = try #require(try await store.document(source: "mixed", externalID: "salesforce:accounts:003"))
+            let quoted = try #require(try await store.document(source: "mixed", externalID: "salesforce:Account:001A0000006Vm9sIAC"))
             #expect(quoted.title == "Quoted, with comma")
         }
     }

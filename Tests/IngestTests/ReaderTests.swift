@@ -48,7 +48,7 @@ struct ReaderTests {
         #expect(Samples.body(opportunity).contains("Amount: 125000") && Samples.body(opportunity).contains("Account: "))
         // The report CSV has rows cut short: each is reported with its line and skipped.
         #expect(recipes.issues.count == 8 && recipes.issues.allSatisfy { $0.file == "Accounts-Contacts.csv" && $0.line != nil })
-        let contactRow = try #require(recipes.records.first { $0.type == "Accounts-Contacts" })
+        let contactRow = try #require(recipes.records.first { $0.type == "Account+Contact" })
         #expect(Samples.body(contactRow).contains("Account name: Alpha Dynamics") || contactRow.title.contains("Alpha Dynamics"))
     }
 
@@ -104,7 +104,9 @@ struct ReaderTests {
         #expect(IngestFormat.detect(try file("<?xml version=\"1.0\"?>\n<odoo><record id=\"a\" model=\"m\"/></odoo>")) == .odoo)
         #expect(IngestFormat.detect(try file("<!DOCTYPE html><html><body>x</body></html>")) == .html)
         #expect(IngestFormat.detect(try file("{\"id\": 1}\n{\"id\": 2}\n")) == .jsonLines)
-        #expect(IngestFormat.detect(try file("Id,Name\n001,Acme\n")) == .salesforceCSV)
+        #expect(IngestFormat.detect(try file("Id,Name\n001A0000006Vm9rIAC,Acme\n")) == .salesforceCSV)
+        #expect(IngestFormat.detect(try file("Id,Name\n7,Acme\n")) == .csv)
+        #expect(IngestFormat.detect(try file("\u{FEFF}Account: Account Name,Contact: Last Name\nAcme,Ng\n")) == .salesforceCSV)
         #expect(IngestFormat.detect(try file("---\ntitle: x\n---\nbody")) == .markdown)
         #expect(IngestFormat.detect(try file("CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);")) == .northwindSQL)
         #expect(IngestFormat.detect(Samples.path("northwind_csv")) == .northwindCSV)

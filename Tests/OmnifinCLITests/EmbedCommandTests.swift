@@ -17,10 +17,11 @@ enum CLI {
         return repository.appendingPathComponent(".build/debug/omnifin")
     }
 
-    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String, error: String) {
+    static func run(_ arguments: [String], environment: [String: String]? = nil, in directory: URL? = nil) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe()
         let err = Pipe()

@@ -51,4 +51,37 @@ struct IngestCommandTests {
             await store.close()
         }
     }
+
+    @Test("into another database the snapshot lands beside it; --dry-run writes nothing; a prune above its limit exits 4 (#26)")
+    func otherDatabase() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("omnifin-other-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(DatabaseLocation.defaultSnapshotPath(for: DatabaseLocation.defaultURL) == "var/index.hnsw")
+        #expect(DatabaseLocation.defaultSnapshotPath(for: "sqlite:exports/other.db") == "exports/other.db.hnsw")
+        #expect(DatabaseLocation.defaultSnapshotPath(for: "postgres://omnifin:secret@db.internal:5433/finance") == "var/index-db.internal-5433-finance.hnsw")
+
+        let shippers = CLI.sharedData + "/crm_erp/northwind_csv/shippers.csv"
+        let first = try CLI.run(["ingest", shippers, "--database", "sqlite:other.db"], in: directory)
+        #expect(first.status == 0 && first.output.contains("3 created"), "\(first.output) \(first.error)")
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("other.db.hnsw").path))
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("var/index.hnsw").path), "the default database's snapshot is not touched")
+
+        // An export with one shipper left: a dry run lists what the prune would delete and writes nothing.
+        let cut = directory.appendingPathComponent("carriers.csv")
+        let text = try String(contentsOfFile: shippers, encoding: .utf8)
+        try (text.split(separator: "\n").prefix(2).joined(separator: "\n") + "\n").write(to: cut, atomically: true, encoding: .utf8)
+        let dry = try CLI.run(["ingest", cut.path, "--database", "sqlite:other.db", "--prune", "--dry-run"], in: directory)
+        #expect(dry.status == 0 && dry.output.contains("dry run, nothing written: would create 0, update 0, leave 1 unchanged, delete 2"), "\(dry.output)")
+        #expect(dry.error.contains("northwind:Shipper:2  United Package") && dry.error.contains("northwind:Shipper:3  Federal Shipping"), "\(dry.error)")
+        let stopped = try CLI.run(["ingest", cut.path, "--database", "sqlite:other.db", "--prune", "--max-delete", "1"], in: directory)
+        #expect(stopped.status == 4 && stopped.error.contains("--max-delete 2"), "\(stopped.error)")
+        let again = try CLI.run(["ingest", shippers, "--database", "sqlite:other.db", "--json"], in: directory)
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(again.output.utf8)) as? [String: Any])
+        #expect(summary["unchanged"] as? Int == 3 && summary["created"] as? Int == 0, "nothing was deleted: \(summary)")
+        let pruned = try CLI.run(["ingest", cut.path, "--database", "sqlite:other.db", "--prune"], in: directory)
+        #expect(pruned.status == 0 && pruned.output.contains("2 deleted") && pruned.error.contains("deleting 2 documents"), "\(pruned.output) \(pruned.error)")
+        let usage = try CLI.run(["ingest", cut.path, "--database", "sqlite:other.db", "--force"], in: directory)
+        #expect(usage.status == 64 && usage.error.contains("add --prune"), "\(usage.error)")
+    }
 }

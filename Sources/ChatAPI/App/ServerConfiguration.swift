@@ -13,7 +13,13 @@ public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
     public var databaseURL: String
-    public var snapshotPath: String
+    /// The index snapshot file: the one set (`OMNIFIN_INDEX_SNAPSHOT`, `--snapshot`), else the database's own, so a
+    /// server on another database never reads or overwrites this one's.
+    public var snapshotPath: String {
+        get { chosenSnapshotPath ?? DatabaseLocation.defaultSnapshotPath(for: databaseURL) }
+        set { chosenSnapshotPath = newValue }
+    }
+    private var chosenSnapshotPath: String?
     /// The folder `.eml` files go to (`OMNIFIN_MAIL=file:DIR`).
     public var mailDirectory: String
     /// The SMTP server mail goes to instead (`OMNIFIN_MAIL=smtp://USER:PASSWORD@HOST:PORT?from=ADDRESS`).
@@ -78,7 +84,7 @@ public struct ServerConfiguration: Sendable {
     public var inlineDocumentBytes = 64 << 10
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, databaseURL: String = DatabaseLocation.defaultURL, snapshotPath: String = "var/index.hnsw",
+        host: String = "127.0.0.1", port: Int = 8080, databaseURL: String = DatabaseLocation.defaultURL, snapshotPath: String? = nil,
         mailDirectory: String = "var/mail", publicURL: String? = nil, sessionLifetime: TimeInterval = 7 * 24 * 3600, bcryptCost: UInt8 = 12,
         rateLimitPerMinute: Int = 600, loginAttemptsPerMinute: Int = 10, dataKey: String? = nil, dataKeyFile: String = "var/data.key",
         mailRetryBase: TimeInterval = 30, mailPollInterval: Duration = .seconds(5), chat: ChatConfiguration = ChatConfiguration()
@@ -86,7 +92,7 @@ public struct ServerConfiguration: Sendable {
         self.host = host
         self.port = port
         self.databaseURL = databaseURL
-        self.snapshotPath = snapshotPath
+        self.chosenSnapshotPath = snapshotPath
         self.mailDirectory = mailDirectory
         self.publicURL = publicURL ?? "http://\(host):\(port)"
         self.sessionLifetime = sessionLifetime
@@ -110,7 +116,7 @@ public struct ServerConfiguration: Sendable {
         if let host = settings.host { self.host = host }
         if let port = settings.port { self.port = port }
         if let url = settings.databaseURL { databaseURL = url }
-        if let path = settings.snapshotPath { snapshotPath = path }
+        if let path = settings.snapshotPath { chosenSnapshotPath = path }
         if let mail = settings.mail {
             if mail.hasPrefix("file:") {
                 mailDirectory = String(mail.dropFirst(5))

@@ -33,6 +33,9 @@ struct ImportController {
         var errors: [IngestSummary.Problem]
         /// A document job's outcome: `document_id`, `change`, `passages`, `embedded`.
         var result: KnowledgeJobs.DocumentResult?
+        /// An import's outcome (also of a dry run, and of a prune stopped at its limit): the counts, the prune's
+        /// scope and limit, and the documents it deletes or would delete.
+        var summary: IngestSummary?
         var createdAt: Date
         var updatedAt: Date
     }
@@ -59,33 +62,55 @@ struct ImportController {
             guard source.count <= 100 else { throw APIError.badRequest("source is at most 100 characters", field: "source") }
             options.source = source
         }
-        if let type = query.get("type"), !type.isEmpty { options.type = String(type.prefix(100)) }
-        if let prune = query.get("prune") {
-            guard ["true", "false"].contains(prune) else { throw APIError.badRequest("prune must be true or false", field: "prune") }
-            options.prune = prune == "true"
+        if let type = query.get("type") {
+            guard (1...100).contains(type.count), !type.contains(":") else {
+                throw APIError.badRequest("type must be 1 to 100 characters without ':'", field: "type")
+            }
+            options.type = type
         }
-        let name = (query.get("filename") ?? "upload").filter { $0.isLetter || $0.isNumber || "-_.".contains($0) }.prefix(100)
+        func flag(_ name: String) throws -> Bool {
+            guard let value = query.get(name) else { return false }
+            guard ["true", "false"].contains(value) else { throw APIError.badRequest("\(name) must be true or false", field: name) }
+            return value == "true"
+        }
+        options.prune = try flag("prune")
+        options.dryRun = try flag("dry_run")
+        options.force = try flag("force")
+        if let limit = query.get("max_delete") {
+            guard let value = Int(limit), value >= 0 else { throw APIError.badRequest("max_delete must be a whole number, 0 or more", field: "max_delete") }
+            options.maxDelete = value
+        }
+        if (options.force || options.maxDelete != nil) && !options.prune {
+            throw APIError.badRequest("max_delete and force limit a prune; send prune=true or leave them out", field: options.force ? "force" : "max_delete")
+        }
+        if options.force && options.maxDelete != nil { throw APIError.badRequest("max_delete and force contradict each other; send one", field: "force") }
+        // The upload keeps the user's own file name (a Markdown or text document is keyed by it, so uploading it again
+        // updates it) in a folder of its own.
+        let name = (query.get("filename") ?? "upload").filter { $0.isLetter || $0.isNumber || "-_.".contains($0) }.drop { $0 == "." }.prefix(100)
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         guard body.readableBytes > 0 else { throw APIError.badRequest("send the export file as the request body", field: "body") }
-        let path = (directory as NSString).appendingPathComponent("\(UUID().uuidString.lowercased())-\(name.isEmpty ? "upload" : String(name))")
+        let folder = (directory as NSString).appendingPathComponent("upload-\(UUID().uuidString.lowercased())")
+        let path = (folder as NSString).appendingPathComponent(name.isEmpty ? "upload" : String(name))
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try Data(body.readableBytesView).write(to: URL(fileURLWithPath: path))
         } catch {
             throw APIError(.serviceUnavailable, code: "storage_failed", "the upload could not be stored: \(error.localizedDescription)")
         }
         if options.format == nil, IngestFormat.detect(path) == nil {
-            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: folder)
             throw APIError(
                 .unsupportedMediaType, code: "unknown_format",
                 "the format cannot be told from the content; send ?format= (\(IngestFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         let manifest = KnowledgeJobs.Manifest(
             kind: .import, createdBy: caller.user.id, file: path, source: options.source, format: options.format?.rawValue, type: options.type,
-            prune: options.prune)
+            prune: options.prune, dryRun: options.dryRun, maxDelete: options.maxDelete, force: options.force)
         let job = try await jobs.submit(manifest, source: options.source ?? "import", format: options.format?.rawValue ?? "auto")
         let id = job.id
-        await audit.record("knowledge.import", actor: caller.user.id, target: "job:\(id)", context: context, detail: ["file": String(name)])
+        await audit.record(
+            options.dryRun ? "knowledge.import_preview" : "knowledge.import", actor: caller.user.id, target: "job:\(id)", context: context,
+            detail: ["file": String(name), "prune": String(options.prune)])
         return EditedResponse(status: .accepted, response: Accepted(job: id, status: "queued"))
     }
 
@@ -97,6 +122,7 @@ struct ImportController {
         return JobView(
             id: job.id, source: job.source, format: job.format, status: job.status, total: job.total, processed: job.processed, skipped: job.failed,
             errors: errors, result: job.result.flatMap { try? decoder.decode(KnowledgeJobs.DocumentResult.self, from: Data($0.utf8)) },
+            summary: job.result.flatMap { try? decoder.decode(IngestSummary.self, from: Data($0.utf8)) },
             createdAt: job.createdAt, updatedAt: job.updatedAt)
     }
 

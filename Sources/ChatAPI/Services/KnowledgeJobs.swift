@@ -23,6 +23,9 @@ final class KnowledgeJobs: Service, Sendable {
         var format: String?
         var type: String?
         var prune: Bool?
+        var dryRun: Bool?
+        var maxDelete: Int?
+        var force: Bool?
     }
 
     struct DocumentManifest: Codable, Sendable {
@@ -123,7 +126,12 @@ final class KnowledgeJobs: Service, Sendable {
 
     private func removeFiles(_ id: String, manifest: Manifest?) {
         try? FileManager.default.removeItem(atPath: manifestPath(id))
-        if let file = manifest?.file ?? loadManifest(id)?.file { try? FileManager.default.removeItem(atPath: file) }
+        if let file = manifest?.file ?? loadManifest(id)?.file {
+            try? FileManager.default.removeItem(atPath: file)
+            // An upload's folder of its own goes with it.
+            let folder = (file as NSString).deletingLastPathComponent
+            if (folder as NSString).lastPathComponent.hasPrefix("upload-") { try? FileManager.default.removeItem(atPath: folder) }
+        }
     }
 
     private func start(_ job: IngestJobRecord, _ manifest: Manifest) {
@@ -229,9 +237,34 @@ final class KnowledgeJobs: Service, Sendable {
         options.format = manifest.format.flatMap(IngestFormat.init(rawValue:))
         options.type = manifest.type
         options.prune = manifest.prune ?? false
+        options.dryRun = manifest.dryRun ?? false
+        options.maxDelete = manifest.maxDelete
+        options.force = manifest.force ?? false
         options.createdBy = manifest.createdBy
         options.rights = rights
-        let summary = try await IngestPipeline(bank: bank, jobs: jobs).run(paths: [file], options: options, existingJob: job.id)
-        logger.info("import \(job.id): \(summary.created) created, \(summary.updated) updated, \(summary.skipped) skipped")
+        let summary: IngestSummary
+        do {
+            summary = try await IngestPipeline(bank: bank, jobs: jobs).run(paths: [file], options: options, existingJob: job.id)
+        } catch let stop as PruneLimitExceeded {
+            // Nothing was written; the job keeps what the prune would have deleted, for the page to show.
+            job.result = IngestPipeline.resultJSON(stop.summary)
+            job.updatedAt = Date()
+            try await jobs.updateIngestJob(job)
+            throw JobFailure(
+                message: "\(stop.description). Check the export, then import it again with max_delete=\(stop.summary.deleted) to allow exactly this, or force=true")
+        }
+        if summary.dryRun {
+            // A dry run writes no document; its job row is where the counts are kept.
+            job.status = "completed"
+            job.total = summary.read
+            job.processed = summary.read
+            job.failed = summary.skipped
+            job.errors = StoredJSON.encode(summary.errors)
+            job.result = IngestPipeline.resultJSON(summary)
+            job.updatedAt = Date()
+            try await jobs.updateIngestJob(job)
+        }
+        logger.info(
+            "import \(job.id)\(summary.dryRun ? " (dry run)" : ""): \(summary.created) created, \(summary.updated) updated, \(summary.deleted) deleted, \(summary.skipped) skipped")
     }
 }

@@ -52,6 +52,65 @@ extension KnowledgeBank {
         }
     }
 
+    /// What ``upsert(_:rights:progress:)`` would do to each input, writing nothing: a dry run.
+    /// - Returns: one change per input, in order (`refused` for a document the writer may not see).
+    public func preview(_ inputs: [DocumentInput], rights: AccessRights) async throws -> [UpsertOutcome.Change] {
+        try await gate.run {
+            try await self.catchUpLocked()
+            var changes: [UpsertOutcome.Change] = []
+            for input in inputs {
+                guard let existing = self.existingEntry(for: input) else {
+                    changes.append(.created)
+                    continue
+                }
+                guard rights.canSee(existing.access) else {
+                    changes.append(.refused)
+                    continue
+                }
+                guard existing.contentHash == ContentHash.of(input.kind.rawValue, input.title, input.body) else {
+                    changes.append(.updated)
+                    continue
+                }
+                guard let stored = try await self.store.document(id: existing.id) else {
+                    changes.append(.created)  // deleted since the catch-up
+                    continue
+                }
+                var record = stored
+                record.source = input.source
+                record.externalID = input.externalID
+                record.metadata = input.metadata
+                record.access = input.access ?? existing.access
+                changes.append(Self.sameFields(stored, record) ? .unchanged : .metadataUpdated)
+            }
+            return changes
+        }
+    }
+
+    /// The documents of `source` that `rights` may see, from memory (after catching up with the store): id, external
+    /// id and title.
+    public func documentKeys(source: String, rights: AccessRights) async throws -> [(id: String, externalID: String?, title: String)] {
+        try await gate.run { try await self.catchUpLocked() }
+        return read { state in
+            state.documents.values.filter { $0.source == source && rights.canSee($0.access) }.map { ($0.id, $0.externalID, $0.title) }
+        }
+    }
+
+    /// The document an input names: by id, else by source and external id.
+    private func existingEntry(for input: DocumentInput) -> DocumentEntry? {
+        read { state in
+            if let id = input.id { return state.documents[id] }
+            if let externalID = input.externalID, let id = state.documentOfKey[State.key(source: input.source, externalID: externalID)] {
+                return state.documents[id]
+            }
+            return nil
+        }
+    }
+
+    /// Whether a write of `record` over `stored` (same text) would change nothing.
+    private static func sameFields(_ stored: DocumentRecord, _ record: DocumentRecord) -> Bool {
+        stored.metadata == record.metadata && stored.access == record.access && stored.source == record.source && stored.externalID == record.externalID
+    }
+
     /// The stored document with this id, when the caller may see it.
     public func document(id: String, rights: AccessRights) async throws -> DocumentRecord? {
         guard let access = read({ $0.documents[id]?.access }), rights.canSee(access) else { return nil }
@@ -125,13 +184,7 @@ extension KnowledgeBank {
         var position: [String: Int] = [:]
         var refused: [(input: Int, outcome: UpsertOutcome)] = []
         for (number, input) in inputs.enumerated() {
-            let existing: DocumentEntry? = read { state in
-                if let id = input.id { return state.documents[id] }
-                if let externalID = input.externalID, let id = state.documentOfKey[State.key(source: input.source, externalID: externalID)] {
-                    return state.documents[id]
-                }
-                return nil
-            }
+            let existing = existingEntry(for: input)
             if let existing, !rights.canSee(existing.access) {
                 refused.append((number, UpsertOutcome(documentID: "", change: .refused, chunks: 0, embedded: 0)))
                 continue
@@ -158,9 +211,7 @@ extension KnowledgeBank {
                 let stored = try await store.document(id: existing.id)
                 var record = plan.record
                 record.createdAt = stored?.createdAt ?? record.createdAt
-                if let stored, stored.metadata == record.metadata, stored.access == record.access, stored.source == record.source,
-                    stored.externalID == record.externalID
-                {
+                if let stored, Self.sameFields(stored, record) {
                     outcomes.append(
                         UpsertOutcome(
                             documentID: existing.id, change: .unchanged, chunks: existing.chunkIDs.count, embedded: 0, previousAccess: existing.access,

@@ -22,6 +22,7 @@ const KNOWN_ACTIONS = [
   "knowledge.metadata_updated",
   "knowledge.deleted",
   "knowledge.import",
+  "knowledge.import_preview",
   "auth.",
   "auth.login_failed",
   "security.",

@@ -23,6 +23,8 @@ const FORMATS = [
   ["jsonl", "JSON Lines (one object per line)"],
   ["salesforce-json", "Salesforce tree export (JSON)"],
   ["salesforce-csv", "Salesforce Data Loader or report (CSV)"],
+  ["northwind-csv", "Northwind table (CSV)"],
+  ["csv", "Other CSV table (one entry per row)"],
   ["erpnext", "ERPNext / Frappe fixtures (JSON)"],
   ["odoo", "Odoo XML data file"],
   ["northwind-sql", "Northwind PostgreSQL dump (SQL)"],
@@ -218,9 +220,13 @@ export function knowledgePage(main, route, app) {
 
 // ---- Import ---------------------------------------------------------------------------------------------------
 
+// An import is checked before it is run: the file is first sent as a dry run, whose summary (what would be added,
+// changed, left alone and deleted, with the entries a prune deletes listed) the user confirms. The confirmed import
+// allows exactly the deletions shown (max_delete), so an export that changed in between stops instead of deleting more.
 function importPanel(onFinished) {
   let timer = null;
   let stopped = false;
+  let checked = null; // the previewed import: { file, params, summary }
   const file = h("input", {
     id: "import-file",
     name: "file",
@@ -229,24 +235,50 @@ function importPanel(onFinished) {
   });
   const format = h("select", { id: "import-format", name: "format" }, FORMATS.map(([value, label]) => h("option", { value }, label)));
   const source = h("input", { id: "import-source", name: "source", maxlength: 100, autocomplete: "off", placeholder: "e.g. salesforce" });
-  const submit = h("button", { id: "import-submit", type: "submit" }, "Import");
+  const prune = h("input", { id: "import-prune", name: "prune", type: "checkbox" });
+  const submit = h("button", { id: "import-submit", type: "submit" }, "Check the import");
   const error = h("div", { class: "error", role: "alert", id: "import-error", hidden: true });
   const progress = h("progress", { id: "import-progress", max: 1, value: 0, "aria-label": "Import progress" });
   const status = h("p", { id: "import-status", role: "status" });
   const problems = h("ul", { id: "import-errors", class: "import-errors" });
-  const result = h("div", { id: "import-result", class: "import-result", hidden: true }, progress, status, problems);
+  const deletions = h("ul", { id: "import-deletions", class: "import-deletions" });
+  const confirm = h("button", { id: "import-confirm", type: "button", on: { click: onConfirm } }, "Import");
+  const cancel = h("button", { id: "import-cancel", type: "button", class: "secondary", on: { click: reset } }, "Cancel");
+  const preview = h(
+    "div",
+    { id: "import-preview", class: "import-preview", hidden: true },
+    deletions,
+    h("div", { class: "actions" }, cancel, confirm),
+  );
+  const result = h("div", { id: "import-result", class: "import-result", hidden: true }, progress, status, problems, preview);
 
   const form = h(
     "form",
     { id: "import-form", novalidate: true, on: { submit: onSubmit } },
-    field("Export file", file, "Salesforce, ERPNext, Odoo, Northwind, JSON Lines, Markdown, HTML or text; up to 12 MB."),
+    field("Export file", file, "Salesforce, ERPNext, Odoo, Northwind, CSV, JSON Lines, Markdown, HTML or text; up to 12 MB."),
     field("Format", format),
-    field("Source name", source, "Entries are grouped under this name; importing the same file again updates them."),
+    field("Source name", source, "Entries are grouped under this name; importing the same records again, under any file name, updates them."),
+    h(
+      "div",
+      { class: "check" },
+      prune,
+      h("label", { for: "import-prune" }, "Delete entries of this source that the export no longer has (only of the record types in the file)"),
+    ),
     error,
     h("div", { class: "actions" }, submit),
   );
 
-  function show(job) {
+  function count(n, one, many) {
+    return `${n} ${n === 1 ? one : many}`;
+  }
+
+  function summaryText(summary) {
+    const parts = [`add ${count(summary.created, "entry", "entries")}`, `update ${summary.updated}`, `leave ${summary.unchanged} unchanged`];
+    if (summary.prune_scope && summary.prune_scope.length) parts.push(`delete ${summary.deleted}`);
+    return parts.join(", ");
+  }
+
+  function show(job, checking) {
     const total = job.total || 0;
     const finished = job.status === "completed" || job.status === "failed";
     if (total > 0) {
@@ -259,20 +291,29 @@ function importPanel(onFinished) {
       progress.removeAttribute("value"); // not known yet: an indeterminate bar
     }
     if (job.status === "completed" && total > 0) progress.value = total;
-    status.dataset.status = job.status;
+    status.dataset.status = checking && job.status === "completed" ? "checked" : job.status;
     const skipped = job.skipped ? `, ${job.skipped} skipped` : "";
-    const text = {
-      queued: "Queued…",
-      running: `Importing: ${job.processed}${total ? " of " + total : ""} records${skipped}.`,
-      completed: `Done: ${job.processed} ${job.processed === 1 ? "record" : "records"} imported${skipped}.`,
-      failed: `The import failed after ${job.processed} records${skipped}.`,
-    }[job.status] || job.status;
-    if (status.textContent !== text) status.textContent = text;
+    const summary = job.summary;
+    const deleted = summary && !summary.dry_run && summary.deleted ? `, ${count(summary.deleted, "entry", "entries")} deleted` : "";
+    const text = checking
+      ? {
+          queued: "Checking the file…",
+          running: "Checking the file…",
+          completed: summary ? `Checked ${count(summary.read, "record", "records")}: this import would ${summaryText(summary)}${skipped}.` : "Checked.",
+          failed: "The file could not be checked.",
+        }[job.status]
+      : {
+          queued: "Queued…",
+          running: `Importing: ${job.processed}${total ? " of " + total : ""} records${skipped}.`,
+          completed: `Done: ${job.processed} ${job.processed === 1 ? "record" : "records"} imported${skipped}${deleted}.`,
+          failed: `The import failed after ${job.processed} records${skipped}.`,
+        }[job.status];
+    const line = text || job.status;
+    if (status.textContent !== line) status.textContent = line;
     mount(
       problems,
       (job.errors || []).map((problem) => {
-        // The stored upload is named "<job id>-<file name>"; show the user's file name.
-        const name = String(problem.file || "").replace(/^[0-9a-f]{8}-[0-9a-f-]{27}-/, "");
+        const name = String(problem.file || "");
         const where = problem.line ? `Line ${problem.line}` : name || "File";
         return h("li", null, h("strong", null, where + ": "), problem.message, problem.line && name ? h("span", { class: "muted" }, ` (${name})`) : null);
       }),
@@ -280,15 +321,54 @@ function importPanel(onFinished) {
     return finished;
   }
 
-  async function poll(job) {
+  function showPreview(summary) {
+    const gone = summary.deletions || [];
+    const over = summary.delete_limit !== undefined && summary.delete_limit !== null && summary.deleted > summary.delete_limit;
+    mount(
+      deletions,
+      gone.length
+        ? [
+            h(
+              "li",
+              { class: over ? "import-warning" : "muted" },
+              over
+                ? `These ${summary.deleted} entries would be deleted, more than the usual limit of ${summary.delete_limit}. Check the list before you import.`
+                : `${count(summary.deleted, "entry", "entries")} would be deleted:`,
+            ),
+            ...gone.slice(0, 50).map((item) => h("li", null, item.title || item.external_id || item.id)),
+            summary.deleted > 50 ? h("li", { class: "muted" }, `… and ${summary.deleted - 50} more`) : null,
+          ]
+        : [],
+    );
+    confirm.textContent = summary.deleted ? `Import and delete ${count(summary.deleted, "entry", "entries")}` : "Import";
+    preview.hidden = false;
+    confirm.focus();
+  }
+
+  function reset() {
+    checked = null;
+    clearTimeout(timer);
+    preview.hidden = true;
+    result.hidden = true;
+    submit.disabled = false;
+    mount(deletions);
+  }
+
+  async function poll(job, checking) {
     if (stopped) return;
     try {
       const state = await api("/api/knowledge/import/" + encodeURIComponent(job));
       if (stopped) return;
-      if (show(state)) {
+      if (show(state, checking)) {
+        if (checking && state.status === "completed" && state.summary && checked) {
+          checked.summary = state.summary;
+          showPreview(state.summary);
+          return;
+        }
         submit.disabled = false;
+        checked = null;
         toast(state.status === "completed" ? "Import done." : "The import failed.", state.status === "completed" ? "success" : "error");
-        onFinished();
+        if (!checking) onFinished();
         return;
       }
     } catch (failure) {
@@ -303,10 +383,36 @@ function importPanel(onFinished) {
       }
       status.textContent = "The progress could not be read: " + errorMessage(failure) + " Retrying…";
     }
-    timer = setTimeout(() => poll(job), 1000);
+    timer = setTimeout(() => poll(job, checking), 1000);
   }
 
-  async function onSubmit(event) {
+  async function start(chosen, params, checking) {
+    clearTimeout(timer);
+    result.hidden = false;
+    preview.hidden = true;
+    progress.max = 1;
+    progress.removeAttribute("value");
+    status.textContent = "Uploading…";
+    mount(problems);
+    const query = new URLSearchParams(params);
+    if (checking) query.set("dry_run", "true");
+    try {
+      const accepted = await api("/api/knowledge/import?" + query, {
+        method: "POST",
+        body: chosen,
+        headers: { "Content-Type": "application/octet-stream" },
+      });
+      status.textContent = checking ? "Checking the file…" : "Queued…";
+      poll(accepted.job, checking);
+    } catch (failure) {
+      submit.disabled = false;
+      result.hidden = true;
+      checked = null;
+      showFieldError(form, failure, error);
+    }
+  }
+
+  function onSubmit(event) {
     event.preventDefault();
     clearFieldErrors(form, error);
     const chosen = file.files && file.files[0];
@@ -318,29 +424,23 @@ function importPanel(onFinished) {
       showFieldError(form, { field: "file", message: "the file is larger than 12 MB; split the export or use `omnifin ingest` on the server" }, error);
       return;
     }
-    const params = new URLSearchParams({ filename: chosen.name });
-    if (source.value.trim()) params.set("source", source.value.trim());
-    if (format.value !== "auto") params.set("format", format.value);
+    const params = { filename: chosen.name };
+    if (source.value.trim()) params.source = source.value.trim();
+    if (format.value !== "auto") params.format = format.value;
+    if (prune.checked) params.prune = "true";
     submit.disabled = true;
-    clearTimeout(timer);
-    result.hidden = false;
-    progress.max = 1;
-    progress.removeAttribute("value");
-    status.textContent = "Uploading…";
-    mount(problems);
-    try {
-      const accepted = await api("/api/knowledge/import?" + params, {
-        method: "POST",
-        body: chosen,
-        headers: { "Content-Type": "application/octet-stream" },
-      });
-      status.textContent = "Queued…";
-      poll(accepted.job);
-    } catch (failure) {
-      submit.disabled = false;
-      result.hidden = true;
-      showFieldError(form, failure, error);
-    }
+    checked = { file: chosen, params, summary: null };
+    start(chosen, params, true);
+  }
+
+  function onConfirm() {
+    if (!checked || !checked.summary) return;
+    const params = { ...checked.params };
+    // Exactly the deletions the user saw, no more.
+    if (params.prune) params.max_delete = String(checked.summary.deleted);
+    const chosen = checked.file;
+    checked = null;
+    start(chosen, params, false);
   }
 
   return {
