@@ -108,9 +108,16 @@ public enum SalesforceReader {
     }
 
     static func title(of object: [String: Any], type: String) -> String {
-        for field in titleFields { if let value = object[field] as? String, !value.isEmpty { return value } }
-        let person = [object["FirstName"] as? String, object["LastName"] as? String].compactMap { $0 }.joined(separator: " ")
-        return person.isEmpty ? type : person
+        let title = title { object[$0] as? String }
+        return title.isEmpty ? type : title
+    }
+
+    /// A record's name: `Name`, else a person's first and last name (a Contact's or Lead's `Title` is their job,
+    /// not their name), else a subject, case number or title field.
+    static func title(_ value: (String) -> String?) -> String {
+        if let name = value("Name"), !name.isEmpty { return name }
+        if let last = value("LastName"), !last.isEmpty { return [value("FirstName") ?? "", last].filter { !$0.isEmpty }.joined(separator: " ") }
+        return titleFields.lazy.compactMap(value).first { !$0.isEmpty } ?? value("FirstName") ?? ""
     }
 
     /// One record from field name/value pairs (API names), in the order given.
@@ -134,9 +141,8 @@ public enum SalesforceReader {
                 fields.append(.init(label, value))
             }
         }
-        var title = titleFields.lazy.compactMap { lookup[$0] }.first { !$0.isEmpty } ?? ""
-        if title.isEmpty { title = [lookup["FirstName"], lookup["LastName"]].compactMap { $0 }.joined(separator: " ") }
-        return SourceRecord(system: "salesforce", type: type, id: id, title: title, fields: fields, text: text.joined(separator: "\n\n"), metadata: metadata)
+        return SourceRecord(
+            system: "salesforce", type: type, id: id, title: title { lookup[$0] }, fields: fields, text: text.joined(separator: "\n\n"), metadata: metadata)
     }
 
     /// Data Loader or report CSV: API names (`Id`, `Name`, …) or report labels (`Account: Account Name`). With

@@ -45,6 +45,9 @@ struct ReaderTests {
 
         let recipes = Samples.read("salesforce_lwc_recipes")
         let opportunity = try #require(recipes.records.first { $0.title == "Cloud Platform Expansion" })
+        // A contact is named by its name; its Title is the job.
+        let amy = try #require(recipes.records.first { $0.key == "salesforce:Contact:ContactRef1" })
+        #expect(amy.title == "Amy Taylor" && Samples.body(amy).contains("Title: VP of Engineering"), "\(amy.title)")
         #expect(Samples.body(opportunity).contains("Amount: 125000") && Samples.body(opportunity).contains("Account: "))
         // The report CSV has rows cut short: each is reported with its line and skipped.
         #expect(recipes.issues.count == 8 && recipes.issues.allSatisfy { $0.file == "Accounts-Contacts.csv" && $0.line != nil })
