@@ -133,3 +133,17 @@ public struct CSVTable {
         return table
     }
 }
+
+extension CSVTable {
+    /// A CSV file as a reader starts on it: its name, the table, and a result holding the table's bad rows; or, when
+    /// the file cannot be read or has no header, no table and a result with that one issue.
+    static func opening(_ path: String) -> (name: String, table: CSVTable?, result: ReadResult) {
+        let name = (path as NSString).lastPathComponent
+        do {
+            let table = try CSVTable.read(path, name: name)
+            return (name, table, ReadResult(issues: table.issues))
+        } catch {
+            return (name, nil, ReadResult(issues: [error]))
+        }
+    }
+}

@@ -44,14 +44,9 @@ public enum GenericReaders {
     /// A CSV table that is no CRM export: one record per row, its columns read as JSON Lines' fields are (`id`,
     /// `title`, `body`, `type`, …; the row's content fingerprint when it has no id column).
     public static func readCSV(_ path: String, type: String? = nil) -> ReadResult {
-        let name = (path as NSString).lastPathComponent
-        let table: CSVTable
-        do {
-            table = try CSVTable.read(path, name: name)
-        } catch {
-            return ReadResult(issues: [error])
-        }
-        var result = ReadResult(issues: table.issues)
+        let (_, opened, start) = CSVTable.opening(path)
+        guard let table = opened else { return start }
+        var result = start
         for row in table.rows {
             let values = table.header.compactMap { column in row.values[column].flatMap { $0.isEmpty ? nil : (column, $0) } }
             result.records.append(record(values, type: type, fingerprint: table.header.map { row.values[$0] ?? "" }.joined(separator: "\u{1F}")))

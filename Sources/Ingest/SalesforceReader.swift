@@ -152,14 +152,9 @@ public enum SalesforceReader {
     /// its record id (`003…` is a Contact), else the objects a report's columns name (`Account+Contact`), else
     /// `record`. Ids are keyed in their 18-character form, so a report's 15-character ids name the same records.
     public static func readCSV(_ path: String, type: String? = nil) -> ReadResult {
-        let name = (path as NSString).lastPathComponent
-        let table: CSVTable
-        do {
-            table = try CSVTable.read(path, name: name)
-        } catch {
-            return ReadResult(issues: [error])
-        }
-        var result = ReadResult(issues: table.issues)
+        let (name, opened, start) = CSVTable.opening(path)
+        guard let table = opened else { return start }
+        var result = start
         let hasID = table.header.contains("Id")
         var reportObjects: [String] = []
         for column in table.header {
