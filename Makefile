@@ -111,7 +111,7 @@ screenshots: api-venv
 	OMNIFIN_BIN=.build/debug/omnifin OMNIFIN_SCREENSHOTS=docs/screenshots "$(API_VENV)/bin/python" -m pytest -p no:cacheprovider -q Tests/Browser
 
 api-venv:
-	@if [ ! -x "$(API_VENV)/bin/schemathesis" ] || ! "$(API_VENV)/bin/pip" freeze | grep -qx "selenium==4.45.0"; then \
+	@if [ ! -x "$(API_VENV)/bin/schemathesis" ] || ! "$(API_VENV)/bin/pip" freeze | grep -qx "mcp==2.3.0"; then \
 	  python3 -m venv "$(API_VENV)" && "$(API_VENV)/bin/pip" install -q -r scripts/api-test-requirements.txt; \
 	fi
 

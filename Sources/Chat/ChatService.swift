@@ -121,6 +121,18 @@ public struct ChatService: Sendable {
             question: pending.prepared.question, answer: answer, seconds: (ContinuousClock.now - pending.started).inSeconds)
     }
 
+    /// Answers a question whose conversation the client keeps (an OpenAI-compatible client sends the whole of it each
+    /// time): `history` as given, nothing stored. Same checks, retrieval, generation and claim check as a turn.
+    /// - Throws: ``ChatError`` (`invalidQuestion`, `generatorFailed`, `generatorTimedOut`), knowledge bank errors.
+    public func answer(
+        question: String, history: [Answerer.HistoryEntry], rights: AccessRights, onToken: (String) async -> Bool = { _ in true }
+    ) async throws -> (question: String, answer: Answerer.Answer, seconds: Double) {
+        let started = ContinuousClock.now
+        let prepared = try await answerer.prepare(question: question, history: Array(history.suffix(answerer.configuration.historyMessages)), rights: rights)
+        let answer = try await answerer.respond(prepared, onToken: onToken)
+        return (prepared.question, answer, (ContinuousClock.now - started).inSeconds)
+    }
+
     /// The user's conversations, most recent first, before `before`.
     public func conversations(userID: String, before: Date?, limit: Int) async throws -> [Conversation] {
         try await conversations.conversations(userID: userID, before: before, limit: limit).map(view)

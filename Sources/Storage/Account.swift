@@ -44,6 +44,16 @@ public struct AuthTokenRecord: Sendable, Equatable {
         case passwordReset = "password_reset"
         /// An administrator's invitation: the link lets the invitee choose a password.
         case invitation
+        /// A personal API key for another tool (an OpenAI client, an MCP client): named, scoped, revocable.
+        case apiKey = "api_key"
+    }
+
+    /// What a personal API key may do.
+    public enum Scope: String, Sendable, CaseIterable {
+        /// Search and read the documents the user may see.
+        case read
+        /// Also ask questions (chat completions, the MCP `ask` tool).
+        case chat
     }
 
     public var tokenHash: String
@@ -56,11 +66,18 @@ public struct AuthTokenRecord: Sendable, Equatable {
     public var createdAt: Date
     public var expiresAt: Date
     public var revokedAt: Date?
+    /// API keys only: the public id (listed, revoked by), the owner's name for it, and its scope.
+    public var keyID: String?
+    public var name: String?
+    public var scope: Scope?
 
     public init(
         tokenHash: String, userID: String, purpose: Purpose, csrfHash: String? = nil, pendingPasswordHash: String? = nil, createdAt: Date, expiresAt: Date,
-        revokedAt: Date? = nil
+        revokedAt: Date? = nil, keyID: String? = nil, name: String? = nil, scope: Scope? = nil
     ) {
+        self.keyID = keyID
+        self.name = name
+        self.scope = scope
         self.tokenHash = tokenHash
         self.userID = userID
         self.purpose = purpose
@@ -97,6 +114,11 @@ public protocol AccountStore: Sendable {
     func revokeToken(hash: String, at: Date) async throws -> Bool
     /// Revokes every token of `purpose` of a user except `keeping` (a password change keeps the current session).
     func revokeTokens(userID: String, purpose: AuthTokenRecord.Purpose, keeping: String?, at: Date) async throws
+    /// The user's API keys, revoked and expired ones included, newest first.
+    func apiKeys(userID: String) async throws -> [AuthTokenRecord]
+    /// Revokes the user's API key with this public id.
+    /// - Returns: its token hash when this call revoked it (`nil` when unknown, someone else's, or already revoked).
+    func revokeAPIKey(userID: String, keyID: String, at: Date) async throws -> String?
 }
 
 extension AccountStore {

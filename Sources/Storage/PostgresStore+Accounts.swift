@@ -86,9 +86,9 @@ extension PostgresStore: AccountStore {
         do {
             try await query(
                 """
-                INSERT INTO auth_tokens (token_hash, user_id, purpose, csrf_hash, pending_password_hash, created_at, expires_at, revoked_at)
+                INSERT INTO auth_tokens (token_hash, user_id, purpose, csrf_hash, pending_password_hash, created_at, expires_at, revoked_at, key_id, name, scope)
                 VALUES (\(token.tokenHash), \(token.userID), \(token.purpose.rawValue), \(token.csrfHash), \(token.pendingPasswordHash),
-                        \(token.createdAt), \(token.expiresAt), \(token.revokedAt))
+                        \(token.createdAt), \(token.expiresAt), \(token.revokedAt), \(token.keyID), \(token.name), \(token.scope?.rawValue))
                 """)
         } catch {
             throw PostgresStore.storeError(error)
@@ -97,17 +97,13 @@ extension PostgresStore: AccountStore {
 
     public func token(hash: String) async throws -> AuthTokenRecord? {
         do {
-            let rows = try await query(
-                """
-                SELECT token_hash, user_id, purpose, csrf_hash, pending_password_hash, created_at, expires_at, revoked_at
-                FROM auth_tokens WHERE token_hash = \(hash)
-                """)
-            for try await c in rows.decode((String, String, String, String?, String?, Date, Date, Date?).self) {
-                guard let purpose = AuthTokenRecord.Purpose(rawValue: c.2) else { throw StoreError.corruptRow("token with unknown purpose '\(c.2)'") }
-                return AuthTokenRecord(
-                    tokenHash: c.0, userID: c.1, purpose: purpose, csrfHash: c.3, pendingPasswordHash: c.4, createdAt: c.5, expiresAt: c.6, revokedAt: c.7)
-            }
-            return nil
+            return try await tokens(
+                query(
+                    """
+                    SELECT token_hash, user_id, purpose, csrf_hash, pending_password_hash, created_at, expires_at, revoked_at, key_id, name, scope
+                    FROM auth_tokens WHERE token_hash = \(hash)
+                    """)
+            ).first
         } catch {
             throw PostgresStore.storeError(error)
         }
@@ -135,5 +131,46 @@ extension PostgresStore: AccountStore {
         } catch {
             throw PostgresStore.storeError(error)
         }
+    }
+
+    public func apiKeys(userID: String) async throws -> [AuthTokenRecord] {
+        do {
+            return try await tokens(
+                query(
+                    """
+                    SELECT token_hash, user_id, purpose, csrf_hash, pending_password_hash, created_at, expires_at, revoked_at, key_id, name, scope
+                    FROM auth_tokens WHERE user_id = \(userID) AND purpose = \(AuthTokenRecord.Purpose.apiKey.rawValue) ORDER BY created_at DESC, key_id
+                    """))
+        } catch {
+            throw PostgresStore.storeError(error)
+        }
+    }
+
+    public func revokeAPIKey(userID: String, keyID: String, at: Date) async throws -> String? {
+        do {
+            let rows = try await query(
+                """
+                UPDATE auth_tokens SET revoked_at = \(at)
+                WHERE user_id = \(userID) AND key_id = \(keyID) AND purpose = \(AuthTokenRecord.Purpose.apiKey.rawValue) AND revoked_at IS NULL
+                RETURNING token_hash
+                """)
+            for try await hash in rows.decode(String.self) { return hash }
+            return nil
+        } catch {
+            throw PostgresStore.storeError(error)
+        }
+    }
+
+    /// Token rows as selected above, in order.
+    private func tokens(_ rows: PostgresRowSequence) async throws -> [AuthTokenRecord] {
+        var tokens: [AuthTokenRecord] = []
+        for try await c in rows.decode((String, String, String, String?, String?, Date, Date, Date?, String?, String?, String?).self) {
+            guard let purpose = AuthTokenRecord.Purpose(rawValue: c.2) else { throw StoreError.corruptRow("token with unknown purpose '\(c.2)'") }
+            tokens.append(
+                AuthTokenRecord(
+                    tokenHash: c.0, userID: c.1, purpose: purpose, csrfHash: c.3, pendingPasswordHash: c.4, createdAt: c.5, expiresAt: c.6, revokedAt: c.7,
+                    keyID: c.8, name: c.9, scope: c.10.flatMap(AuthTokenRecord.Scope.init(rawValue:))))
+        }
+        return tokens
     }
 }

@@ -62,6 +62,9 @@ struct SQLiteTokenRow: Codable, FetchableRecord, PersistableRecord {
         case createdAt = "created_at"
         case expiresAt = "expires_at"
         case revokedAt = "revoked_at"
+        case keyID = "key_id"
+        case name
+        case scope
     }
 
     var tokenHash: String
@@ -72,8 +75,14 @@ struct SQLiteTokenRow: Codable, FetchableRecord, PersistableRecord {
     var createdAt: Date
     var expiresAt: Date
     var revokedAt: Date?
+    var keyID: String?
+    var name: String?
+    var scope: String?
 
     init(_ token: AuthTokenRecord) {
+        keyID = token.keyID
+        name = token.name
+        scope = token.scope?.rawValue
         tokenHash = token.tokenHash
         userID = token.userID
         purpose = token.purpose.rawValue
@@ -88,7 +97,7 @@ struct SQLiteTokenRow: Codable, FetchableRecord, PersistableRecord {
         guard let purpose = AuthTokenRecord.Purpose(rawValue: purpose) else { throw .corruptRow("token with unknown purpose '\(purpose)'") }
         return AuthTokenRecord(
             tokenHash: tokenHash, userID: userID, purpose: purpose, csrfHash: csrfHash, pendingPasswordHash: pendingPasswordHash, createdAt: createdAt,
-            expiresAt: expiresAt, revokedAt: revokedAt)
+            expiresAt: expiresAt, revokedAt: revokedAt, keyID: keyID, name: name, scope: scope.flatMap(AuthTokenRecord.Scope.init(rawValue:)))
     }
 }
 
@@ -145,6 +154,27 @@ extension SQLiteStore: AccountStore {
                     WHERE user_id = ? AND purpose = ? AND revoked_at IS NULL AND token_hash <> ?
                     """,
                 arguments: [at, userID, purpose.rawValue, keeping ?? ""])
+        }
+    }
+
+    public func apiKeys(userID: String) async throws -> [AuthTokenRecord] {
+        try await read { db in
+            try SQLiteTokenRow.fetchAll(
+                db, sql: "SELECT * FROM auth_tokens WHERE user_id = ? AND purpose = ? ORDER BY created_at DESC, key_id",
+                arguments: [userID, AuthTokenRecord.Purpose.apiKey.rawValue]
+            ).map { try $0.record() }
+        }
+    }
+
+    public func revokeAPIKey(userID: String, keyID: String, at: Date) async throws -> String? {
+        try await writeTransaction { db in
+            guard
+                let hash = try String.fetchOne(
+                    db, sql: "SELECT token_hash FROM auth_tokens WHERE user_id = ? AND key_id = ? AND purpose = ? AND revoked_at IS NULL",
+                    arguments: [userID, keyID, AuthTokenRecord.Purpose.apiKey.rawValue])
+            else { return nil }
+            try db.execute(sql: "UPDATE auth_tokens SET revoked_at = ? WHERE token_hash = ?", arguments: [at, hash])
+            return hash
         }
     }
 }

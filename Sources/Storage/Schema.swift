@@ -35,6 +35,17 @@ enum Schema {
             postgres: ["ALTER TABLE ingest_jobs ADD COLUMN result TEXT", "CREATE INDEX ingest_jobs_status ON ingest_jobs (status, created_at)"],
             sqlite: ["ALTER TABLE ingest_jobs ADD COLUMN result TEXT", "CREATE INDEX ingest_jobs_status ON ingest_jobs (status, created_at)"]
         ),
+        // Personal API keys are tokens too (stored hashed, revocable): with a public id, a name and a scope.
+        Migration(
+            name: "005-api-keys",
+            postgres: apiKeyColumns,
+            sqlite: apiKeyColumns
+        ),
+    ]
+
+    private static let apiKeyColumns = [
+        "ALTER TABLE auth_tokens ADD COLUMN key_id TEXT", "ALTER TABLE auth_tokens ADD COLUMN name TEXT", "ALTER TABLE auth_tokens ADD COLUMN scope TEXT",
+        "CREATE UNIQUE INDEX auth_tokens_key_id ON auth_tokens (key_id)",
     ]
 
     private static func knowledgeTables(integer: String, time: String, bytes: String) -> [String] {

@@ -34,6 +34,9 @@ struct AuthorizationMatrixTests {
         "GET /api/knowledge": .user, "GET /api/knowledge/{id}": .user, "POST /api/analytics/events": .user,
         "POST /api/chat/message": .user, "GET /api/chat/history": .user, "POST /api/chat/feedback": .user, "GET /api/chat/status": .user,
         "POST /api/chat/voice": .user,
+        // Personal API keys are made, listed and revoked by their owner; the clients' protocols answer any user.
+        "POST /api/auth/api-keys": .user, "GET /api/auth/api-keys": .user, "DELETE /api/auth/api-keys/{id}": .user,
+        "GET /v1/models": .user, "POST /v1/chat/completions": .user, "POST /mcp": .user, "GET /mcp": .user, "DELETE /mcp": .user,
         // Editors and admins: knowledge writes and imports.
         "POST /api/knowledge": .editor, "PUT /api/knowledge/{id}": .editor, "DELETE /api/knowledge/{id}": .editor,
         "POST /api/knowledge/import": .editor, "GET /api/knowledge/import/{job}": .editor, "DELETE /api/knowledge/import/{job}": .editor,
@@ -138,6 +141,20 @@ struct AuthorizationMatrixTests {
                 }
             }
             #expect(checked > 200)
+
+            // An admin's personal API key opens the clients' protocols and nothing else, not even the routes every
+            // user may call (its owner's account, keys and sessions among them).
+            let key = try #require(
+                try await api.request(.post, "/api/auth/api-keys", token: admin, json: #"{"name": "matrix", "scope": "chat"}"#).body["key"] as? String)
+            for route in Self.table.keys.sorted() where Self.table[route] != .everyone {
+                let status = try await call(route, token: key)
+                let path = String(route.split(separator: " ")[1])
+                if path.hasPrefix("/v1/") || path == "/mcp" {
+                    #expect(status != .unauthorized && status != .forbidden && status.code < 500, "\(route) with an API key: \(status)")
+                } else {
+                    #expect(status == .unauthorized, "\(route) with an API key: \(status)")
+                }
+            }
 
             // Another user's things are invisible: a conversation and its messages answer 404, not 403, so their
             // existence does not leak.

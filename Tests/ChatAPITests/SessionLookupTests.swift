@@ -31,6 +31,8 @@ private final class CountingAccounts: AccountStore {
     func revokeTokens(userID: String, purpose: AuthTokenRecord.Purpose, keeping: String?, at: Date) async throws {
         try await base.revokeTokens(userID: userID, purpose: purpose, keeping: keeping, at: at)
     }
+    func apiKeys(userID: String) async throws -> [AuthTokenRecord] { try await base.apiKeys(userID: userID) }
+    func revokeAPIKey(userID: String, keyID: String, at: Date) async throws -> String? { try await base.revokeAPIKey(userID: userID, keyID: keyID, at: at) }
 }
 
 /// A session cache whose `remember` lets a revocation through first: the moment a look-up has read a valid token

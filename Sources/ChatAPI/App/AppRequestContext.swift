@@ -13,6 +13,24 @@ public struct AuthenticatedUser: Sendable {
     public var expiresAt: Date
     /// The token came in the session cookie (a web page), so unsafe requests must carry the CSRF token.
     public var viaCookie: Bool
+    /// The personal API key the caller used (`nil` for a signed-in session).
+    public var apiKey: APIKey?
+
+    public struct APIKey: Sendable {
+        public var id: String
+        public var scope: AuthTokenRecord.Scope
+    }
+
+    public init(user: UserRecord, tokenHash: String, expiresAt: Date, viaCookie: Bool, apiKey: APIKey? = nil) {
+        self.user = user
+        self.tokenHash = tokenHash
+        self.expiresAt = expiresAt
+        self.viaCookie = viaCookie
+        self.apiKey = apiKey
+    }
+
+    /// Whether the caller may ask questions: any session, or an API key with the `chat` scope.
+    public var mayChat: Bool { apiKey.map { $0.scope == .chat } ?? true }
     public var rights: AccessRights {
         AccessRights(userID: user.id, role: AccessRights.Role(rawValue: user.role) ?? .user, groups: Set(user.groups))
     }

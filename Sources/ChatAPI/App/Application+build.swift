@@ -224,6 +224,13 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
             turns: turns, speechToText: dependencies.speechToText, textToSpeech: dependencies.textToSpeech,
             voiceOffReason: dependencies.voiceOffReason
         ).endpoints, atPath: "chat")
+    protected.addRoutes(APIKeysController(accounts: accounts, audit: audit).endpoints, atPath: "auth/api-keys")
+    // The clients' own protocols: OpenAI's chat completions and MCP, with a session token or a personal API key.
+    let clients = router.group("").add(middleware: TokenAuthenticator(accounts: accounts, sessions: dependencies.sessions)).add(middleware: RequireCaller())
+        .add(middleware: CSRFMiddleware(sealer: dependencies.sealer))
+        .add(middleware: RateLimitMiddleware(limiter: limiter, perMinute: configuration.rateLimitPerMinute))
+    clients.addRoutes(OpenAIController(turns: turns, bank: bank).endpoints, atPath: "v1")
+    clients.addRoutes(MCPController(turns: turns, bank: bank, publicURL: configuration.publicURL).endpoints, atPath: "mcp")
     protected.addRoutes(
         VoiceController(
             turns: turns, speechToText: dependencies.speechToText, textToSpeech: dependencies.textToSpeech, offReason: dependencies.voiceOffReason,

@@ -93,29 +93,24 @@ package struct AnalyticsController {
         let sealer = sealer
         let recorder = recorder
         let encoder = context.responseEncoder
-        var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-store"
-        return Response(
-            status: .ok, headers: headers,
-            body: ResponseBody { writer in
-                var sent = 0
-                while sent < count {
-                    if sent > 0, try await !Self.stillAdmin(caller, in: accounts) {
-                        try await writer.write(ByteBuffer(string: "event: ended\ndata: {\"reason\": \"the session ended or is no longer an admin's\"}\n\n"))
-                        break
-                    }
-                    let now = Date()
-                    let start = Calendar.utc.startOfDay(for: now)
-                    await recorder.flush()
-                    let report = try await AnalyticsReport.build(store: store, from: start, to: now.addingTimeInterval(1), interval: .day, sealer: sealer)
-                    let data = String(decoding: try encoder.encode(report.totals), as: UTF8.self)
-                    try await writer.write(ByteBuffer(string: "event: counters\nid: \(Int(now.timeIntervalSince1970))\ndata: \(data)\n\n"))
-                    sent += 1
-                    if sent < count { try await Task.sleep(for: .seconds(every)) }
+        return Response.eventStream { writer in
+            var sent = 0
+            while sent < count {
+                if sent > 0, try await !Self.stillAdmin(caller, in: accounts) {
+                    try await writer.write(ByteBuffer(string: "event: ended\ndata: {\"reason\": \"the session ended or is no longer an admin's\"}\n\n"))
+                    break
                 }
-                try await writer.finish(nil)
-            })
+                let now = Date()
+                let start = Calendar.utc.startOfDay(for: now)
+                await recorder.flush()
+                let report = try await AnalyticsReport.build(store: store, from: start, to: now.addingTimeInterval(1), interval: .day, sealer: sealer)
+                let data = String(decoding: try encoder.encode(report.totals), as: UTF8.self)
+                try await writer.write(ByteBuffer(string: "event: counters\nid: \(Int(now.timeIntervalSince1970))\ndata: \(data)\n\n"))
+                sent += 1
+                if sent < count { try await Task.sleep(for: .seconds(every)) }
+            }
+            try await writer.finish(nil)
+        }
     }
 
     /// Whether the session that opened a stream is still valid and still an enabled admin's (read from the store,

@@ -94,39 +94,33 @@ package struct ChatController {
     /// or `event: error`. A client that goes away stops the generation; what was generated is still stored.
     private func streamingResponse(_ pending: ChatService.PendingTurn, caller: AuthenticatedUser, encoder: JSONEncoder) -> Response {
         let turns = turns
-        var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-store"
-        headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
-        return Response(
-            status: .ok, headers: headers,
-            body: ResponseBody { writer in
-                func send(_ event: String, _ payload: some Encodable) async throws {
-                    let data = String(decoding: try encoder.encode(payload), as: UTF8.self)
-                    try await writer.write(ByteBuffer(string: "event: \(event)\ndata: \(data)\n\n"))
+        return Response.eventStream { writer in
+            func send(_ event: String, _ payload: some Encodable) async throws {
+                let data = String(decoding: try encoder.encode(payload), as: UTF8.self)
+                try await writer.write(ByteBuffer(string: "event: \(event)\ndata: \(data)\n\n"))
+            }
+            try await send("meta", ["conversation_id": pending.conversationID])
+            let turn: ChatService.Turn
+            do {
+                turn = try await turns.complete(pending, caller: caller) { token in
+                    (try? await send("token", ["text": token])) != nil
                 }
-                try await send("meta", ["conversation_id": pending.conversationID])
-                let turn: ChatService.Turn
-                do {
-                    turn = try await turns.complete(pending, caller: caller) { token in
-                        (try? await send("token", ["text": token])) != nil
-                    }
-                } catch let error as ChatError {
-                    let apiError = ErrorMiddleware<AppRequestContext>.map(error)
-                    struct Failure: Encodable {
-                        var code: String
-                        var message: String
-                        var status: Int
-                    }
-                    try? await send("error", Failure(code: apiError.code, message: apiError.message, status: apiError.status.code))
-                    try await writer.finish(nil)
-                    return
+            } catch let error as ChatError {
+                let apiError = ErrorMiddleware<AppRequestContext>.map(error)
+                struct Failure: Encodable {
+                    var code: String
+                    var message: String
+                    var status: Int
                 }
-                if turn.answer.cancelled { return }
-                try await send("citations", turn.answer.citations)
-                try await send("done", Self.response(turn))
+                try? await send("error", Failure(code: apiError.code, message: apiError.message, status: apiError.status.code))
                 try await writer.finish(nil)
-            })
+                return
+            }
+            if turn.answer.cancelled { return }
+            try await send("citations", turn.answer.citations)
+            try await send("done", Self.response(turn))
+            try await writer.finish(nil)
+        }
     }
 
     struct ConversationView: Encodable, Sendable {

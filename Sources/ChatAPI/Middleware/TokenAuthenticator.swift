@@ -24,7 +24,14 @@ struct TokenAuthenticator: AuthenticatorMiddleware {
         guard let token, !token.isEmpty, token.utf8.count <= 200 else { return nil }
         let hash = Secrets.hash(token)
         guard let session = try await session(tokenHash: hash) else { return nil }
-        return AuthenticatedUser(user: session.user, tokenHash: hash, expiresAt: session.tokenExpiresAt, viaCookie: bearer == nil)
+        var key: AuthenticatedUser.APIKey?
+        if let id = session.apiKeyID {
+            // A personal API key opens the client endpoints only, never the account (its keys, password, sessions)
+            // nor the web app's routes.
+            guard bearer != nil, Self.acceptsAPIKeys(request.uri.path) else { return nil }
+            key = AuthenticatedUser.APIKey(id: id, scope: session.apiKeyScope.flatMap(AuthTokenRecord.Scope.init(rawValue:)) ?? .read)
+        }
+        return AuthenticatedUser(user: session.user, tokenHash: hash, expiresAt: session.tokenExpiresAt, viaCookie: bearer == nil, apiKey: key)
     }
 
     /// The valid session of a token: from the cache, else from the store (then cached).
@@ -44,11 +51,17 @@ struct TokenAuthenticator: AuthenticatorMiddleware {
         }
     }
 
-    /// The token's session as the store has it: a session token, not revoked or expired, of an enabled user.
+    /// The paths a personal API key is good for: the OpenAI-compatible API and the MCP server.
+    static func acceptsAPIKeys(_ path: String) -> Bool {
+        path.hasPrefix("/v1/") || path == "/mcp"
+    }
+
+    /// The token's session as the store has it: a session token or API key, not revoked or expired, of an enabled user.
     private static func stored(_ hash: String, accounts: any AccountStore) async throws -> CachedSession? {
-        guard let record = try await accounts.token(hash: hash), record.purpose == .session, record.revokedAt == nil,
+        guard let record = try await accounts.token(hash: hash), record.purpose == .session || record.purpose == .apiKey, record.revokedAt == nil,
             record.expiresAt > Date(), let user = try await accounts.user(id: record.userID), user.disabledAt == nil
         else { return nil }
-        return CachedSession(user: user, tokenExpiresAt: record.expiresAt)
+        guard record.purpose == .apiKey else { return CachedSession(user: user, tokenExpiresAt: record.expiresAt) }
+        return CachedSession(user: user, tokenExpiresAt: record.expiresAt, apiKeyID: record.keyID ?? "", apiKeyScope: (record.scope ?? .read).rawValue)
     }
 }

@@ -34,6 +34,12 @@ struct AccountsWithSessionCache: AccountStore {
     }
     func revokeTokens(userID: String, purpose: AuthTokenRecord.Purpose, keeping: String?, at: Date) async throws {
         try await base.revokeTokens(userID: userID, purpose: purpose, keeping: keeping, at: at)
-        if purpose == .session { await sessions.forget(userID: userID) }
+        if purpose == .session || purpose == .apiKey { await sessions.forget(userID: userID) }
+    }
+    func apiKeys(userID: String) async throws -> [AuthTokenRecord] { try await base.apiKeys(userID: userID) }
+    func revokeAPIKey(userID: String, keyID: String, at: Date) async throws -> String? {
+        let hash = try await base.revokeAPIKey(userID: userID, keyID: keyID, at: at)
+        if let hash { await sessions.forget(tokenHash: hash) }
+        return hash
     }
 }

@@ -20,6 +20,21 @@ struct ChatTurns: Sendable {
         _ pending: ChatService.PendingTurn, caller: AuthenticatedUser, voice: Bool = false, onToken: (String) async -> Bool = { _ in true }
     ) async throws -> ChatService.Turn {
         let turn = try await chat.complete(pending, onToken: onToken)
+        await record(question: turn.question, answer: turn.answer, seconds: turn.seconds, caller: caller, voice: voice, client: nil)
+        return turn
+    }
+
+    /// Answers a question whose conversation the client keeps (`client`: `openai`, `mcp`), stores no turn, and records
+    /// the analytics event with the client's name.
+    func answer(
+        _ question: String, history: [Answerer.HistoryEntry], caller: AuthenticatedUser, client: String, onToken: (String) async -> Bool = { _ in true }
+    ) async throws -> Answerer.Answer {
+        let result = try await chat.answer(question: question, history: history, rights: caller.rights, onToken: onToken)
+        await record(question: result.question, answer: result.answer, seconds: result.seconds, caller: caller, voice: false, client: client)
+        return result.answer
+    }
+
+    private func record(question: String, answer: Answerer.Answer, seconds: Double, caller: AuthenticatedUser, voice: Bool, client: String?) async {
         struct Event: Encodable, Sendable {
             var latencyMs: Double
             var retrievalMs: Double
@@ -28,13 +43,14 @@ struct ChatTurns: Sendable {
             var questionKey: String
             var voice: Bool
             var generator: String
+            /// The client that asked through its own protocol (`openai`, `mcp`); absent for the web app and the REST API.
+            var client: String?
         }
-        let copy = sealer.analyticsCopy(turn.question)
+        let copy = sealer.analyticsCopy(question)
         await analytics.record(
             "chat.message", user: caller.user.id,
             data: Event(
-                latencyMs: turn.seconds * 1000, retrievalMs: turn.answer.retrievalMilliseconds, answered: turn.answer.grounded,
-                questionSealed: copy.sealed, questionKey: copy.key, voice: voice, generator: turn.answer.generator))
-        return turn
+                latencyMs: seconds * 1000, retrievalMs: answer.retrievalMilliseconds, answered: answer.grounded,
+                questionSealed: copy.sealed, questionKey: copy.key, voice: voice, generator: answer.generator, client: client))
     }
 }

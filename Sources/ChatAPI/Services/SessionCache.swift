@@ -14,8 +14,13 @@ struct CachedSession: Codable, Sendable, Equatable {
     var createdAt: Date
     var updatedAt: Date
     var tokenExpiresAt: Date
+    /// A personal API key's public id and scope (`nil` for a signed-in session).
+    var apiKeyID: String?
+    var apiKeyScope: String?
 
-    init(user: UserRecord, tokenExpiresAt: Date) {
+    init(user: UserRecord, tokenExpiresAt: Date, apiKeyID: String? = nil, apiKeyScope: String? = nil) {
+        self.apiKeyID = apiKeyID
+        self.apiKeyScope = apiKeyScope
         userID = user.id
         email = user.email
         displayName = user.displayName

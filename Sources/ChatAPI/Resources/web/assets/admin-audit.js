@@ -25,6 +25,8 @@ const KNOWN_ACTIONS = [
   "knowledge.import_preview",
   "auth.",
   "auth.login_failed",
+  "auth.api_key_created",
+  "auth.api_key_revoked",
   "security.",
   "security.denied",
   "security.rate_limited",

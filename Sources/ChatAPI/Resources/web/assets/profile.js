@@ -1,7 +1,9 @@
-// The profile page: the account's e-mail and role, the display name, and a password change.
+// The profile page: the account's e-mail and role, the display name, a password change, and personal API keys for
+// the other tools a person connects (an OpenAI client, an MCP client): created with a name and scope, the secret
+// shown once, listed and revoked here.
 
 import { api } from "./api.js";
-import { formatDate, h, mount, toast } from "./dom.js";
+import { confirmDialog, formatDate, h, mount, toast } from "./dom.js";
 import { clearFieldErrors, field, showFieldError } from "./ui.js";
 
 const ROLES = {
@@ -72,6 +74,87 @@ export function profilePage(main, route, app) {
     }
   }
 
+  const keyName = h("input", { id: "key-name", name: "name", maxlength: 100, autocomplete: "off", placeholder: "e.g. Open WebUI on my laptop" });
+  const keyScope = h(
+    "select",
+    { id: "key-scope", name: "scope" },
+    h("option", { value: "chat" }, "Ask and search (chat)"),
+    h("option", { value: "read" }, "Search and read only"),
+  );
+  const keyCreate = h("button", { id: "key-create", type: "submit" }, "Create key");
+  const keyError = h("div", { id: "key-error", class: "error", role: "alert", hidden: true });
+  const keySecret = h("div", { id: "key-secret", class: "key-secret", hidden: true });
+  const keyList = h("ul", { id: "key-list", class: "key-list" });
+  const keyForm = h(
+    "form",
+    { id: "key-form", novalidate: true, on: { submit: createKey } },
+    field("Name", keyName, "Which tool it is for, so you know what to revoke."),
+    field("Scope", keyScope),
+    keyError,
+    h("div", { class: "actions" }, keyCreate),
+  );
+  const origin = window.location.origin;
+
+  async function loadKeys() {
+    try {
+      const { keys } = await api("/api/auth/api-keys");
+      mount(
+        keyList,
+        keys.length
+          ? keys.map((key) =>
+              h(
+                "li",
+                { class: ["key", key.status !== "active" && "inactive"], dataset: { key: key.id } },
+                h("div", null, h("strong", null, key.name), " ", h("span", { class: "badge" }, key.scope), " ", h("span", { class: "muted" }, key.status)),
+                h("div", { class: "muted" }, `created ${formatDate(key.created_at, false)}, ${key.status === "active" ? "expires" : key.status} ${formatDate(key.revoked_at || key.expires_at, false)}`),
+                key.status === "active"
+                  ? h("button", { type: "button", class: "secondary", "aria-label": `Revoke ${key.name}`, on: { click: () => revokeKey(key) } }, "Revoke")
+                  : null,
+              ),
+            )
+          : [h("li", { class: "muted" }, "No API keys yet.")],
+      );
+    } catch (error) {
+      mount(keyList, h("li", { class: "error" }, "The keys could not be loaded: " + (error.message || error)));
+    }
+  }
+
+  async function createKey(event) {
+    event.preventDefault();
+    clearFieldErrors(keyForm, keyError);
+    keyCreate.disabled = true;
+    try {
+      const key = await api("/api/auth/api-keys", { method: "POST", json: { name: keyName.value.trim(), scope: keyScope.value } });
+      keyName.value = "";
+      mount(
+        keySecret,
+        h("p", null, h("strong", null, "Copy this key now: it is shown only once."), " Use it as the API key of an OpenAI client (base URL ", h("code", null, origin + "/v1"), ") or as the bearer token of an MCP client (", h("code", null, origin + "/mcp"), ")."),
+        h("input", { id: "key-value", readonly: true, value: key.key, "aria-label": "The new API key", on: { focus: (e) => e.target.select() } }),
+      );
+      keySecret.hidden = false;
+      toast("The key is created.", "success");
+      await loadKeys();
+    } catch (error) {
+      showFieldError(keyForm, error, keyError);
+    } finally {
+      keyCreate.disabled = false;
+    }
+  }
+
+  async function revokeKey(key) {
+    if (!(await confirmDialog(`Revoke “${key.name}”?`, "The tools that use it stop working at once.", "Revoke", true))) return;
+    try {
+      await api(`/api/auth/api-keys/${encodeURIComponent(key.id)}`, { method: "DELETE" });
+      toast("The key is revoked.", "success");
+      keySecret.hidden = true;
+      await loadKeys();
+    } catch (error) {
+      toast("The key could not be revoked: " + (error.message || error), "error");
+    }
+  }
+
+  loadKeys();
+
   mount(
     main,
     h("h1", null, "Your profile"),
@@ -96,6 +179,15 @@ export function profilePage(main, route, app) {
         nameForm,
       ),
       h("section", { class: "card", "aria-labelledby": "password-heading" }, h("h2", { id: "password-heading" }, "Password"), passwordForm),
+      h(
+        "section",
+        { class: "card", id: "api-keys", "aria-labelledby": "keys-heading" },
+        h("h2", { id: "keys-heading" }, "API keys"),
+        h("p", { class: "muted" }, "For other tools that ask Omnifin with your rights: OpenAI-compatible chat clients and MCP assistants. A key cannot change your account."),
+        keyForm,
+        keySecret,
+        keyList,
+      ),
     ),
   );
 }
