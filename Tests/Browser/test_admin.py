@@ -252,19 +252,25 @@ def test_audit_log_pages_with_the_cursor(driver, server):
     assert driver.switch_to.active_element.find_element(By.XPATH, "./ancestor::tr").get_attribute("data-audit-id") == str(ids[50])
 
 
-def test_own_role_change_is_refused_and_reverted(driver, server):
+def test_own_role_is_shown_read_only_with_the_reason(driver, server):
     api_sign_in(driver, server)
     visible(driver, "#users-table")
     search_users(driver, ADMIN_EMAIL)
-    select = user_row(driver, ADMIN_EMAIL).find_element(By.CSS_SELECTOR, "select.role-select")
-    Select(select).select_by_value("user")
-    text_in(driver, "#users-error", "you cannot change your own role")
-    text_in(driver, "#toasts", "you cannot change your own role")
-    # The same select (the table was not reloaded) is back on the stored role.
-    assert Select(select).first_selected_option.get_attribute("value") == "admin"
-    assert select.get_attribute("disabled") is None
+    row = user_row(driver, ADMIN_EMAIL)
+    assert row.find_elements(By.CSS_SELECTOR, "select.role-select") == [], "your own role offers no select"
+    badge = row.find_element(By.CSS_SELECTOR, ".role-readonly")
+    assert badge.text == "admin" and "another admin" in badge.get_attribute("title")
+    assert "another admin can change it" in row.find_element(By.CSS_SELECTOR, ".own-role-note").text
+    # The server refuses the change all the same (a request made without the page).
+    status, body = server.api("PUT", f"/api/admin/users/{body_id(server)}", token=server.token(), body={"role": "user"})
+    assert status == 403 and body["error"]["code"] == "own_role"
     _, me = server.api("GET", "/api/auth/profile", token=server.token(), expect=200)
     assert me["role"] == "admin"
+
+
+def body_id(server):
+    _, me = server.api("GET", "/api/auth/profile", token=server.token(), expect=200)
+    return me["id"]
 
 
 def test_disable_enable_and_delete_a_user(driver, server):
@@ -502,6 +508,26 @@ def test_phone_layout_has_no_page_scroll(phone, server):
         clickable(phone, f"#admin-nav-{page}").click()
         visible(phone, "#prompt-template" if page == "prompts" else "#audit-table")
         assert no_horizontal_scroll(phone), page
+
+
+def test_phone_shows_users_and_audit_entries_as_cards(phone, server):
+    server.create_user(f"card-{uuid.uuid4().hex[:6]}@example.com", PASSWORD)  # an audit entry to show
+    phone.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 360, "height": 740, "deviceScaleFactor": 2, "mobile": True})
+    api_sign_in(phone, server)
+    visible(phone, "#users-table")
+    row = user_row(phone, ADMIN_EMAIL)
+    # A card: the row is as wide as the screen, its cells stacked, each named after its column; nothing scrolls sideways.
+    assert phone.execute_script("return getComputedStyle(arguments[0]).display", row) == "block"
+    cells = row.find_elements(By.CSS_SELECTOR, "td")
+    assert [cell.get_attribute("data-label") for cell in cells] == ["Name", "E-mail", "Role", "Status", "Groups", "Created", "Actions"]
+    assert phone.execute_script("return getComputedStyle(arguments[0], '::before').content", cells[2]) == '"Role"'
+    assert phone.execute_script("return document.querySelector('#users-table').closest('.table-wrap').scrollWidth <= innerWidth")
+    screenshot(phone, "users-phone")
+    clickable(phone, "#admin-nav-audit").click()
+    first = visible(phone, "#audit-table tbody th[data-label]").find_element(By.XPATH, "./ancestor::tr")
+    labels = [cell.get_attribute("data-label") for cell in first.find_elements(By.CSS_SELECTOR, "th, td")]
+    assert labels == ["When", "Actor", "Action", "Target", "Details", "Address"]
+    assert no_horizontal_scroll(phone)
 
 
 # --- keyboard -------------------------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def record_streaming(driver):
 def search(driver, query):
     """Searches the knowledge browser and waits until the results for exactly this query are shown."""
     fill(driver, "#knowledge-search", query)
-    text_in(driver, "#knowledge-count", f"for “{query}”")
+    text_in(driver, "#knowledge-count", f"“{query}”")  # "N results for “…”" or "Nothing … matches “…”"
     return css(driver, "#knowledge-results .knowledge-item")
 
 
@@ -560,6 +560,16 @@ def test_editor_adds_finds_edits_and_deletes_an_entry(server, driver):
     server.api("GET", f"/api/knowledge/{document}", token=server.token(email, PASSWORD), expect=404)
     # Gone from the search (hybrid search still lists its nearest neighbours, so look for the title).
     assert not any(title in item.text for item in search(driver, word))
+
+
+def test_a_search_for_nonsense_finds_nothing_and_says_what_to_try(server, driver):
+    sign_in(driver, server)
+    clickable(driver, "#nav-knowledge").click()
+    fill(driver, "#knowledge-search", "zorblax quuxifier")
+    text_in(driver, "#knowledge-count", "Nothing in the knowledge bank matches")
+    empty = visible(driver, "#knowledge-empty")
+    assert "other words for the same thing" in empty.text
+    assert driver.find_elements(By.CSS_SELECTOR, "#knowledge-results .knowledge-item") == []
 
 
 def test_import_shows_progress_until_done(server, driver, tmp_path):

@@ -205,7 +205,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     protected.addRoutes(
         KnowledgeController(
             bank: bank, analytics: analytics, audit: audit, sealer: dependencies.sealer, jobs: dependencies.jobs,
-            inlineBytes: configuration.inlineDocumentBytes
+            inlineBytes: configuration.inlineDocumentBytes, floor: configuration.chat.relevanceThreshold
         ).endpoints, atPath: "knowledge")
     let analyticsController = AnalyticsController(store: store, accounts: accounts, recorder: analytics, sealer: dependencies.sealer)
     protected.addRoutes(analyticsController.userEndpoints, atPath: "analytics")
@@ -229,8 +229,9 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     let clients = router.group("").add(middleware: TokenAuthenticator(accounts: accounts, sessions: dependencies.sessions)).add(middleware: RequireCaller())
         .add(middleware: CSRFMiddleware(sealer: dependencies.sealer))
         .add(middleware: RateLimitMiddleware(limiter: limiter, perMinute: configuration.rateLimitPerMinute))
-    clients.addRoutes(OpenAIController(turns: turns, bank: bank).endpoints, atPath: "v1")
-    clients.addRoutes(MCPController(turns: turns, bank: bank, publicURL: configuration.publicURL).endpoints, atPath: "mcp")
+    let floor = configuration.chat.relevanceThreshold
+    clients.addRoutes(OpenAIController(turns: turns, bank: bank, floor: floor).endpoints, atPath: "v1")
+    clients.addRoutes(MCPController(turns: turns, bank: bank, floor: floor, publicURL: configuration.publicURL).endpoints, atPath: "mcp")
     protected.addRoutes(
         VoiceController(
             turns: turns, speechToText: dependencies.speechToText, textToSpeech: dependencies.textToSpeech, offReason: dependencies.voiceOffReason,

@@ -19,6 +19,8 @@ package struct KnowledgeController {
     let jobs: KnowledgeJobs
     /// Bodies up to this many UTF-8 bytes are written while the request waits; larger ones go to a job.
     let inlineBytes: Int
+    /// The relevance floor of a search (the chat's threshold): below it, and without a word in common, a hit is left out.
+    let floor: Double
 
     package struct DocumentBody: JSONRequestBody {
         var title: String
@@ -170,7 +172,10 @@ package struct KnowledgeController {
                 throw APIError.badRequest("mode must be dense, bm25 or hybrid", field: "mode")
             }
             let started = ContinuousClock.now
-            let hits = try await bank.search(KnowledgeQuery(q, k: k, mode: mode), rights: caller.rights)
+            let floorName = query.get("floor") ?? "on"
+            guard ["on", "off"].contains(floorName) else { throw APIError.badRequest("floor must be on or off", field: "floor") }
+            var hits = try await bank.search(KnowledgeQuery(q, k: k, mode: mode), rights: caller.rights)
+            if floorName == "on" { hits = KnowledgeHit.aboveFloor(hits, cosine: floor) }
             let copy = sealer.analyticsCopy(q)
             let event = SearchEvent(latencyMs: (ContinuousClock.now - started).inSeconds * 1000, hits: hits.count, queryKey: copy.key, querySealed: copy.sealed)
             await analytics.record("knowledge.search", user: caller.user.id, json: String(decoding: event.json(), as: UTF8.self))

@@ -18,6 +18,7 @@ import Storage
 struct MCPController {
     let turns: ChatTurns
     let bank: KnowledgeBank
+    let floor: Double
     let publicURL: String
 
     static let protocolVersions = ["2025-06-18", "2025-03-26"]
@@ -181,7 +182,7 @@ struct MCPController {
                 k = number
             }
             let source = try text("source", required: false)
-            let hits = try await OpenAIController.search(bank, query, k: k, source: source, rights: caller.rights)
+            let hits = try await OpenAIController.search(bank, query, k: k, source: source, floor: floor, rights: caller.rights)
             let lines = hits.map { "[\($0.n)] \($0.title) (document_id \($0.documentId), score \(String(format: "%.3f", $0.score)))\n\($0.snippet)" }
             return Self.result(
                 lines.isEmpty ? "Nothing in the knowledge bank matches \"\(query)\"." : lines.joined(separator: "\n\n"),

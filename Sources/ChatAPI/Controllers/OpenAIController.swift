@@ -19,6 +19,8 @@ import Storage
 struct OpenAIController {
     let turns: ChatTurns
     let bank: KnowledgeBank
+    /// The search's relevance floor (``KnowledgeHit/aboveFloor(_:cosine:)``).
+    let floor: Double
 
     static let answerModel = "omnifin"
     static let searchModel = "omnifin-search"
@@ -235,7 +237,7 @@ struct OpenAIController {
     /// The answer (or, for `omnifin-search`, the passages) and its citations.
     private func answer(_ completion: Completion, caller: AuthenticatedUser, onToken: (String) async -> Bool) async throws -> (String, Extra) {
         if completion.model == Self.searchModel {
-            let citations = try await Self.search(bank, completion.question, k: 5, source: nil, rights: caller.rights)
+            let citations = try await Self.search(bank, completion.question, k: 5, source: nil, floor: floor, rights: caller.rights)
             let text = citations.isEmpty
                 ? "Nothing in the knowledge bank matches this question."
                 : citations.map { "[\($0.n)] \($0.title): \($0.snippet)" }.joined(separator: "\n\n")
@@ -247,10 +249,10 @@ struct OpenAIController {
     }
 
     /// The passages of the knowledge bank that answer `query` under `rights`, as citations (best first, one per
-    /// document), optionally of one source; below the chat's relevance floor there are none.
-    static func search(_ bank: KnowledgeBank, _ query: String, k: Int, source: String?, rights: AccessRights) async throws -> [StoredCitation] {
+    /// document), optionally of one source; below the relevance floor there are none.
+    static func search(_ bank: KnowledgeBank, _ query: String, k: Int, source: String?, floor: Double, rights: AccessRights) async throws -> [StoredCitation] {
         let hits = try await bank.search(KnowledgeQuery(query, k: source == nil ? k : min(100, k * 5), perDocument: true), rights: rights)
-        return hits.filter { source == nil || $0.source == source }.prefix(k).enumerated().map { index, hit in
+        return KnowledgeHit.aboveFloor(hits, cosine: floor).filter { source == nil || $0.source == source }.prefix(k).enumerated().map { index, hit in
             StoredCitation(
                 n: index + 1, documentId: hit.documentID, title: hit.title, snippet: StoredCitation.snippet(hit.passage), passage: hit.passage, start: hit.start,
                 end: hit.end, score: hit.score)

@@ -168,3 +168,13 @@ public struct KnowledgeHit: Sendable, Equatable {
     public var bm25Rank: Int?
     public var bm25Score: Double?
 }
+
+extension KnowledgeHit {
+    /// The hits that plausibly answer: those that share a word with the query (a BM25 match) or whose passage is
+    /// close in meaning (dense cosine at least `cosine`, the chat's relevance threshold). A query of nonsense words
+    /// ("zorblax quuxifier") matches nothing, instead of listing whatever happens to be nearest.
+    public static func aboveFloor(_ hits: [KnowledgeHit], cosine: Double) -> [KnowledgeHit] {
+        hits.filter { $0.bm25Rank != nil || ($0.denseScore ?? -1) >= cosine }
+    }
+}
+

@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { formatDate, h, mount } from "./dom.js";
-import { isAbort, lookUpUsers, pageHeader, personLabel, rememberUsers } from "./admin-common.js";
+import { isAbort, labelCells, lookUpUsers, pageHeader, personLabel, rememberUsers } from "./admin-common.js";
 
 const PAGE_SIZE = 50;
 const KNOWN_ACTIONS = [
@@ -144,6 +144,7 @@ export async function render(container, context) {
       const firstNew = rows[0];
       if (append) tbody.append(...rows);
       else mount(tbody, rows.length ? rows : h("tr", null, h("td", { colspan: "6", class: "muted" }, "No entries match.")));
+      labelCells(table);
       cursor = page.next ?? null;
       more.hidden = cursor === null;
       status.textContent = append ? `${rows.length} older entries loaded.` : `${rows.length} entries shown.`;

@@ -124,3 +124,15 @@ export function isoDay(date) {
 export function addDays(date, days) {
   return new Date(date.getTime() + days * 86_400_000);
 }
+
+// Names every cell of a table's body after its column (data-label), so that below 600 px, where admin.css shows
+// each row as a card, a value says what it is ("Role admin", "Status active").
+export function labelCells(table) {
+  const titles = Array.from(table.querySelectorAll("thead th")).map((th) => th.textContent);
+  for (const tr of table.tBodies[0] ? table.tBodies[0].rows : []) {
+    Array.from(tr.cells).forEach((td, index) => {
+      if (td.colSpan === 1 && titles[index]) td.dataset.label = titles[index];
+    });
+  }
+}
+

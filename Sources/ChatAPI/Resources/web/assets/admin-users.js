@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { $, confirmDialog, formatDate, formatNumber, h, mount, toast } from "./dom.js";
-import { clearFieldErrors, debounce, field, isAbort, pageHeader, rememberUsers, showFieldError } from "./admin-common.js";
+import { clearFieldErrors, debounce, field, isAbort, labelCells, pageHeader, rememberUsers, showFieldError } from "./admin-common.js";
 
 const PAGE_SIZE = 20;
 const ROLES = ["user", "editor", "admin"];
@@ -161,6 +161,7 @@ export async function render(container, context) {
       rememberUsers(page.users);
       state.total = page.total;
       mount(tbody, page.users.length ? page.users.map(row) : h("tr", null, h("td", { colspan: "7", class: "muted" }, "No users match.")));
+      labelCells(table);
       updatePager();
       const what = [state.q && `“${state.q}”`, state.role && `role ${state.role}`, state.status].filter(Boolean).join(", ");
       status.textContent = `${formatNumber(page.total)} ${page.total === 1 ? "user matches" : "users match"}${what ? ` ${what}` : ""}.`;
@@ -265,10 +266,19 @@ export async function render(container, context) {
       actions.append(toggle, remove);
     }
 
+    // Your own role is not yours to change (the server refuses it too): shown as text, with the reason.
+    const roleCell = self
+      ? h(
+          "td",
+          null,
+          h("span", { class: "badge role-readonly", title: "You cannot change your own role; another admin can." }, user.role),
+          h("span", { class: "muted small own-role-note" }, " your own role: another admin can change it"),
+        )
+      : h("td", null, select);
     tr.append(
       h("td", null, h("span", { class: "user-name" }, user.display_name)),
       h("td", { class: "nowrap" }, user.email),
-      h("td", null, select),
+      roleCell,
       statusCell,
       h("td", null, user.groups.length ? user.groups.join(", ") : h("span", { class: "muted" }, "—")),
       h("td", { class: "nowrap" }, h("time", { datetime: user.created_at }, formatDate(user.created_at, false))),

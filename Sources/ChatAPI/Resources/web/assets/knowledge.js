@@ -121,8 +121,26 @@ export function knowledgePage(main, route, app) {
       const terms = queryTerms(query);
       mount(results, hits.map((hit) => hitItem(hit, terms)));
       count.textContent = hits.length === 0
-        ? `No results for “${query}”.`
+        ? `Nothing in the knowledge bank matches “${query}”.`
         : `${hits.length} ${hits.length === 1 ? "result" : "results"} for “${query}”, best match first.`;
+      if (hits.length === 0) {
+        mount(
+          results,
+          h(
+            "li",
+            { id: "knowledge-empty", class: "empty-state" },
+            h("p", null, "Try:"),
+            h(
+              "ul",
+              null,
+              h("li", null, "other words for the same thing (“sign off” or “approve”, “per diem” or “meal allowance”);"),
+              h("li", null, "fewer words, or a question as you would ask a colleague;"),
+              h("li", null, "the spelling of names and terms;"),
+              h("li", null, h("a", { href: "#/chat" }, "asking the chat"), ", or clearing the search to browse every entry."),
+            ),
+          ),
+        );
+      }
     } catch (error) {
       if (error.name === "AbortError" || mine !== request) return;
       mount(results);
