@@ -562,6 +562,22 @@ def test_editor_adds_finds_edits_and_deletes_an_entry(server, driver):
     assert not any(title in item.text for item in search(driver, word))
 
 
+def test_sources_are_grouped_by_document(server, driver):
+    sign_in(driver, server)
+    answer = ask(driver, "what is the mileage rate for my car and the per diem in France?")
+    entries = answer.find_elements(By.CSS_SELECTOR, ".citation-list > li")
+    chips = answer.find_elements(By.CSS_SELECTOR, ".citation-list button.citation-chip")
+    titles = [entry.find_element(By.CSS_SELECTOR, ".citation-title").text for entry in entries]
+    assert len(titles) == len(set(titles)), f"one entry per document: {titles}"
+    assert len(chips) > len(entries), "a document cited by several passages keeps a chip per passage"
+    assert sorted(int(chip.text) for chip in chips) == list(range(1, len(chips) + 1))
+    # Every [n] in the text still opens its passage.
+    inline = answer.find_elements(By.CSS_SELECTOR, ".answer-text button.citation-chip")
+    assert inline
+    inline[-1].click()
+    assert visible(driver, "#citation-title").text in titles
+
+
 def test_a_search_for_nonsense_finds_nothing_and_says_what_to_try(server, driver):
     sign_in(driver, server)
     clickable(driver, "#nav-knowledge").click()

@@ -72,7 +72,7 @@ def test_openai_sdk_answers_streams_and_follows_up(server):
     answer = openai_client.chat.completions.create(model="omnifin", messages=[{"role": "user", "content": question}])
     text = answer.choices[0].message.content
     assert answer.choices[0].finish_reason == "stop" and answer.object == "chat.completion"
-    assert "Sources:\n[1] " in text, text
+    assert "Sources:\n[1]" in text, text
     extra = answer.model_extra["omnifin"]
     assert extra["grounded"] and extra["citations"] and extra["citations"][0]["document_id"]
 

@@ -1,4 +1,5 @@
 @testable import ChatAPI
+import Chat
 import Foundation
 import HTTPTypes
 import Storage
@@ -51,7 +52,7 @@ struct ClientProtocolTests {
             #expect(answer.status == .ok, "\(answer.body)")
             let content = ((answer.body["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String ?? ""
             let citations = (answer.body["omnifin"] as? [String: Any])?["citations"] as? [[String: Any]] ?? []
-            #expect(!citations.isEmpty && content.contains("\n\nSources:\n[1] "), "\(content)")
+            #expect(!citations.isEmpty && content.contains("\n\nSources:\n[1]"), "\(content)")
             let cases: [(String, String)] = [
                 (#"{"model": "omnifin", "messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]}"#, "tools"),
                 (#"{"model": "omnifin", "messages": [{"role": "user", "content": "x"}], "n": 2}"#, "n"),
@@ -98,5 +99,16 @@ struct ClientProtocolTests {
             #expect(try await api.request(.get, "/mcp", token: token).status == .methodNotAllowed)
             #expect(try await api.request(.post, "/mcp", json: #"{"jsonrpc": "2.0", "id": 1, "method": "ping"}"#).status == .unauthorized)
         }
+    }
+
+    @Test("the Sources block names each document once, with the numbers of its cited passages")
+    func sourcesBlock() {
+        func cite(_ n: Int, _ id: String, _ title: String) -> StoredCitation {
+            StoredCitation(n: n, documentId: id, title: title, snippet: "", passage: "", start: 0, end: 0, score: 1)
+        }
+        let block = OpenAIController.sourcesBlock([cite(1, "a", "Per diem and mileage rates"), cite(2, "b", "Expense policy"), cite(3, "a", "Per diem and mileage rates")])
+        #expect(block == "\n\nSources:\n[1][3] Per diem and mileage rates\n[2] Expense policy")
+        #expect(OpenAIController.sourcesBlock([]) == "")
+        #expect(OpenAIController.withoutSources("The answer [1].\n\nSources:\n[1] A") == "The answer [1].")
     }
 }

@@ -175,10 +175,16 @@ struct OpenAIController {
         return String(text[..<range.lowerBound])
     }
 
-    /// The Sources block: one line per cited document.
+    /// The Sources block: one line per cited document, with the numbers of its cited passages (`[1][3] Per diem`).
     static func sourcesBlock(_ citations: [StoredCitation]) -> String {
         guard !citations.isEmpty else { return "" }
-        return "\n\nSources:\n" + citations.map { "[\($0.n)] \($0.title)" }.joined(separator: "\n")
+        var order: [String] = []
+        var groups: [String: [StoredCitation]] = [:]
+        for citation in citations {
+            if groups[citation.documentId] == nil { order.append(citation.documentId) }
+            groups[citation.documentId, default: []].append(citation)
+        }
+        return "\n\nSources:\n" + order.map { id in groups[id]!.map { "[\($0.n)]" }.joined() + " " + groups[id]![0].title }.joined(separator: "\n")
     }
 
     /// What travels beside the text: the citations and how the answer was made.

@@ -121,6 +121,17 @@ function openCitation(citation, answer, opener) {
   parts.close.focus();
 }
 
+// Citations grouped by the document they cite, in the order documents are first cited.
+function bySource(citations) {
+  const groups = new Map();
+  for (const citation of citations) {
+    const key = citation.document_id || `n${citation.n}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(citation);
+  }
+  return Array.from(groups.values());
+}
+
 function chip(citation, answer, inline) {
   const button = h(
     "button",
@@ -265,7 +276,15 @@ class AssistantMessage {
           h(
             "ol",
             { class: "citation-list" },
-            citations.map((citation) => h("li", null, chip(citation, answer, false), h("span", { class: "citation-title" }, citation.title))),
+            // One entry per document, its cited passages' numbers together: "1 3 Per diem and mileage rates".
+            bySource(citations).map((group) =>
+              h(
+                "li",
+                { dataset: { documentId: group[0].document_id } },
+                h("span", { class: "citation-chips" }, group.map((citation) => chip(citation, answer, false))),
+                h("span", { class: "citation-title" }, group[0].title),
+              ),
+            ),
           ),
         ),
       );
@@ -311,7 +330,7 @@ class AssistantMessage {
   async copy() {
     let text = this.text;
     if (this.citations && this.citations.length > 0) {
-      text += "\n\nSources:\n" + this.citations.map((citation) => `[${citation.n}] ${citation.title}`).join("\n");
+      text += "\n\nSources:\n" + bySource(this.citations).map((group) => group.map((c) => `[${c.n}]`).join("") + " " + group[0].title).join("\n");
     }
     if (await copyText(text)) toast("Answer copied.", "success");
     else toast("Copying is not allowed here; select the answer to copy it.", "error");
