@@ -223,6 +223,26 @@ def test_role_change_is_saved_and_audited(driver, server):
     text_in(driver, "#audit-table", "No entries match.")
 
 
+def test_audit_log_names_knowledge_entries_by_title(driver, server):
+    token = server.token()
+    tag = uuid.uuid4().hex[:6]
+    _, kept = server.api("POST", "/api/knowledge", token=token, expect=201,
+                         body={"title": f"Audit kept {tag}", "body": "Kept to show its title in the audit log.", "source": "audit-test"})
+    _, gone = server.api("POST", "/api/knowledge", token=token, expect=201,
+                         body={"title": f"Audit gone {tag}", "body": "Deleted; its title stays in the audit log.", "source": "audit-test"})
+    server.api("DELETE", f"/api/knowledge/{gone['document']['id']}", token=token, expect=204)
+    api_sign_in(driver, server, path="/admin#/audit")
+    fill(driver, "#audit-action-filter", "knowledge.")
+    clickable(driver, "#audit-apply").click()
+    text_in(driver, "#audit-table", f"Audit gone {tag}")
+    link = driver.find_element(By.XPATH, f"//td[contains(@class, 'target')]/a[text()='Audit kept {tag}']")
+    assert link.get_attribute("title") == f"document:{kept['document']['id']}", "the id on hover"
+    assert link.get_attribute("href").endswith(f"#/knowledge/{kept['document']['id']}")
+    deleted = driver.find_element(By.XPATH, f"//td[contains(@class, 'target')]/span[text()='Audit gone {tag}']")
+    assert deleted.get_attribute("title") == f"document:{gone['document']['id']}"
+    server.api("DELETE", f"/api/knowledge/{kept['document']['id']}", token=token, expect=204)
+
+
 def test_audit_log_pages_with_the_cursor(driver, server):
     user = create_user_api(server, "renamed")
     token = server.token()

@@ -237,8 +237,11 @@ package struct KnowledgeController {
     func delete(request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.caller(in: [.editor, .admin])
         let id = try context.parameters.require("id")
-        guard try await bank.delete(ids: [id], rights: caller.rights) == [id] else { throw Self.notFound(id) }
-        await record(change: "deleted", id: id, title: nil, caller: caller, context: context)
+        // The title goes into the audit entry: after the delete, nothing else remembers what the entry was.
+        guard let document = try await bank.document(id: id, rights: caller.rights), try await bank.delete(ids: [id], rights: caller.rights) == [id] else {
+            throw Self.notFound(id)
+        }
+        await record(change: "deleted", id: id, title: document.title, caller: caller, context: context)
         return Response(status: .noContent)
     }
 
@@ -296,10 +299,11 @@ package struct KnowledgeController {
             struct AccessChange: Encodable, Sendable {
                 var before: [String]
                 var after: [String]
+                var title: String
             }
             await audit.record(
                 outcome.widensAccess ? "knowledge.access_widened" : "knowledge.access_changed", actor: caller.user.id, target: "document:\(record.id)",
-                context: context, detail: AccessChange(before: before.principals, after: after.principals))
+                context: context, detail: AccessChange(before: before.principals, after: after.principals, title: record.title))
         }
         return WriteResponse(
             document: DocumentView(record, withBody: true), change: outcome.change.rawValue, passages: outcome.chunks, embedded: outcome.embedded)

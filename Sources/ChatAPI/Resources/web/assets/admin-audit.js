@@ -53,13 +53,49 @@ function short(value) {
   return String(value);
 }
 
+// Titles of knowledge entries by id: from the entries' own details, else looked up (an entry since deleted, with no
+// title in its audit entry, stays its id).
+const documentTitles = new Map();
+
+function documentTitle(entry) {
+  const id = entry.target.slice("document:".length);
+  const title = (entry.detail && typeof entry.detail.title === "string" && entry.detail.title) || documentTitles.get(id);
+  return { id, title };
+}
+
+// Looks up the titles of the documents these entries name that their details do not (at most 20 at a time).
+async function lookUpDocuments(entries, signal) {
+  const missing = [
+    ...new Set(entries.filter((entry) => (entry.target || "").startsWith("document:") && !documentTitle(entry).title).map((entry) => documentTitle(entry).id)),
+  ].filter((id) => !documentTitles.has(id));
+  await Promise.all(
+    missing.slice(0, 20).map(async (id) => {
+      try {
+        const doc = await api(`/api/knowledge/${encodeURIComponent(id)}`, { signal });
+        documentTitles.set(id, doc.title);
+      } catch (problem) {
+        if (isAbort(problem)) throw problem;
+        documentTitles.set(id, null); // gone, or not visible: the id stays
+      }
+    }),
+  );
+}
+
 // user:ID targets name the person; the entry's own before/after (kept even after a delete) is the fallback.
+// document:ID targets show the entry's title, linked to it, with the id on hover.
 function targetCell(entry) {
   const target = entry.target || "";
   if (target.startsWith("user:")) {
     const id = target.slice(5);
     const snapshot = entry.detail && (entry.detail.after || entry.detail.before);
     return h("td", { class: "target" }, personLabel(id, snapshot && snapshot.email ? snapshot.email : target));
+  }
+  if (target.startsWith("document:")) {
+    const { id, title } = documentTitle(entry);
+    if (title) {
+      const label = entry.action === "knowledge.deleted" ? h("span", { class: "document-title", title: target }, title) : h("a", { class: "document-title", href: `/#/knowledge/${encodeURIComponent(id)}`, title: target }, title);
+      return h("td", { class: "target wrap-anywhere" }, label);
+    }
   }
   return h("td", { class: "target wrap-anywhere" }, target || h("span", { class: "muted" }, "—"));
 }
@@ -139,6 +175,7 @@ export async function render(container, context) {
       ).catch((problem) => {
         if (isAbort(problem)) throw problem;
       });
+      await lookUpDocuments(page.entries, signal);
       if (mine !== generation) return;
       const rows = page.entries.map(row);
       const firstNew = rows[0];
