@@ -13,7 +13,14 @@ struct CreateUser: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create-user",
         abstract: "Create a confirmed account with a role (user, editor or admin).",
-        discussion: "Example: omnifin admin create-user --email ops@example.com --password '…' --role admin --name Operations"
+        discussion: """
+            The first administrator of a new server comes from here (registration never makes one), or from the \
+            one-time setup link the server prints at start.
+
+            Example:
+              omnifin admin create-user --email ops@example.com --password '…' \\
+                --role admin --name Operations
+            """
     )
 
     @Option(help: "The e-mail address (sign-in name).") var email: String

@@ -18,11 +18,14 @@ struct BackupCreate: AsyncParsableCommand {
         commandName: "create",
         abstract: "Write a consistent backup of the whole database, with a manifest beside it.",
         discussion: """
-            PostgreSQL: pg_dump --format=custom (restore with pg_restore) on the same snapshot the manifest is computed from.
-            SQLite: the online backup API, while the server keeps running. The manifest (FILE.manifest.json) holds every
-            table's row count and a SHA-256 of the knowledge bank; `omnifin backup verify FILE` restores the backup into a
+            PostgreSQL: pg_dump --format=custom (restore with pg_restore) on the same snapshot the manifest is computed from. \
+            SQLite: the online backup API, while the server keeps running. The manifest (FILE.manifest.json) holds every \
+            table's row count and a SHA-256 of the knowledge bank; `omnifin backup verify FILE` restores the backup into a \
             scratch database and compares. The backup holds the accounts and conversations: it is written with mode 0600.
-            Example: omnifin backup create --database postgres://omnifin@127.0.0.1/omnifin --output /backups/omnifin.pgdump
+
+            Example:
+              omnifin backup create --database postgres://omnifin@127.0.0.1/omnifin \\
+                --output /backups/omnifin.pgdump
             """
     )
 
@@ -63,10 +66,13 @@ struct BackupVerify: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Restore a backup into a scratch database and compare it with its manifest.",
         discussion: """
-            A SQLite backup is restored as a copy in a temporary folder. A PostgreSQL dump is restored with pg_restore into
-            a new database (omnifin_verify_…) on the --scratch server, which is dropped afterwards. Exit status 0 when every
+            A SQLite backup is restored as a copy in a temporary folder. A PostgreSQL dump is restored with pg_restore into \
+            a new database (omnifin_verify_…) on the --scratch server, which is dropped afterwards. Exit status 0 when every \
             row count and the knowledge checksum match the manifest, 1 when they do not (each difference is listed).
-            Example: omnifin backup verify /backups/omnifin.pgdump --scratch postgres://omnifin@127.0.0.1/postgres
+
+            Example:
+              omnifin backup verify /backups/omnifin.pgdump \\
+                --scratch postgres://omnifin@127.0.0.1/postgres
             """
     )
 

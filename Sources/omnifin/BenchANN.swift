@@ -8,12 +8,15 @@ struct BenchANN: ParsableCommand {
         commandName: "ann",
         abstract: "Build the HNSW index over a base set and measure recall@k, QPS and latency per efSearch.",
         discussion: """
-            Vector files are TEXMEX .fvecs/.ivecs. Example (the shipped 100k MiniLM set):
-              swift run -c release omnifin bench ann --base ../shared/data/ann/pypi-minilm-100k/base.fvecs \\
-                --query ../shared/data/ann/pypi-minilm-100k/query.fvecs --truth ../shared/data/ann/pypi-minilm-100k/groundtruth.ivecs \\
-                --m 16 --ef-construction 200 --ef 10,20,40,80,160,320 --k 10 --threads 1 --build-threads 2
-            OpenBLAS runs one thread per call whatever OPENBLAS_NUM_THREADS says (the first line of the output shows it):
-            Omnifin's own threads (--threads, --build-threads) are the parallelism.
+            Vector files are TEXMEX .fvecs/.ivecs. OpenBLAS runs one thread per call whatever OPENBLAS_NUM_THREADS \
+            says (the first line of the output shows it): Omnifin's own threads (--threads, --build-threads) are the \
+            parallelism.
+
+            Example (the shipped 100k MiniLM set):
+              DATA=../shared/data/ann/pypi-minilm-100k
+              omnifin bench ann --base $DATA/base.fvecs --query $DATA/query.fvecs \\
+                --truth $DATA/groundtruth.ivecs --m 16 --ef-construction 200 \\
+                --ef 10,20,40,80,160,320 --k 10 --threads 1 --build-threads 2
             """
     )
 

@@ -10,10 +10,12 @@ struct BenchDocument: AsyncParsableCommand {
         commandName: "document",
         abstract: "Measure how the time to write one document grows with its size.",
         discussion: """
-            Joins SciFact abstracts into one document of each size and measures chunking alone and, unless --chunk-only,
-            the whole write into a fresh SQLite knowledge bank with the built-in embedder. Work that grows linearly shows a
+            Joins SciFact abstracts into one document of each size and measures chunking alone and, unless --chunk-only, \
+            the whole write into a fresh SQLite knowledge bank with the built-in embedder. Work that grows linearly shows a \
             constant time per MB.
-            Example: omnifin bench document --sizes 10k,100k,1m,2m
+
+            Example:
+              omnifin bench document --sizes 10k,100k,1m,2m
             """
     )
 

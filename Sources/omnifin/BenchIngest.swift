@@ -7,11 +7,13 @@ struct BenchIngest: AsyncParsableCommand {
         commandName: "ingest",
         abstract: "Measure bulk ingest end to end against the embedder alone, on the same texts.",
         discussion: """
-            Reads the exports (as omnifin ingest does), then 1) embeds every passage text of their documents with the built-in
-            embedder alone, in batches of 64, and 2) ingests them into a fresh SQLite knowledge bank (parsing, chunking,
-            embedding, storing, indexing) with a fresh embedder. Prints records/s and passages/s of both and the share of
+            Reads the exports (as omnifin ingest does), then 1) embeds every passage text of their documents with the built-in \
+            embedder alone, in batches of 64, and 2) ingests them into a fresh SQLite knowledge bank (parsing, chunking, \
+            embedding, storing, indexing) with a fresh embedder. Prints records/s and passages/s of both and the share of \
             the embedder's throughput that ingest keeps. No embedding cache is used.
-            Example: omnifin bench ingest ../shared/data/crm_erp/northwind_psql/northwind.sql
+
+            Example:
+              omnifin bench ingest ../shared/data/crm_erp/northwind_psql/northwind.sql
             """
     )
 

@@ -9,10 +9,13 @@ struct BenchStore: AsyncParsableCommand {
         commandName: "store",
         abstract: "Measure knowledge writes and the start-up scan of a store (SQLite or PostgreSQL).",
         discussion: """
-            Writes --documents documents of --chunks passages each (384-d embeddings, passage-sized texts) into a fresh
-            store, in batches of --batch documents per transaction, then reads every chunk back with its embedding the way
+            Writes --documents documents of --chunks passages each (384-d embeddings, passage-sized texts) into a fresh \
+            store, in batches of --batch documents per transaction, then reads every chunk back with its embedding the way \
             start-up does. --batch 1 shows what one transaction per document costs. The database must be empty.
-            Example: omnifin bench store --database sqlite:/tmp/bench.db --documents 5000 --batch 256
+
+            Example:
+              omnifin bench store --database sqlite:/tmp/bench.db --documents 5000 \\
+                --batch 256
             """
     )
 

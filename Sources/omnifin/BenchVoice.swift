@@ -11,15 +11,18 @@ struct BenchVoice: AsyncParsableCommand {
         commandName: "voice",
         abstract: "Word error rate, real-time factor and confidence of the built-in recogniser on spoken questions.",
         discussion: """
-            Synthesises every question of --questions with eSpeak NG in each --voices voice at each --speeds rate and
-            transcribes each recording with Whisper (OMNIFIN_WHISPER_MODEL) in every combination of --beams,
-            --audio-context and --prompt, one recording at a time. The prompt is the names of the Markdown documents of
-            --corpus, as the server builds it from its knowledge bank. Word error rates are computed after normalising
-            numbers, amounts and contractions on both sides ("25k" = "25,000" = "twenty five thousand"), overall and
-            per section of the question file (a comment line of one word, e.g. "# dev", starts a section). --turns
-            also answers each transcript of the first combination with the built-in answerer over --corpus and speaks
+            Synthesises every question of --questions with eSpeak NG in each --voices voice at each --speeds rate and \
+            transcribes each recording with Whisper (OMNIFIN_WHISPER_MODEL) in every combination of --beams, \
+            --audio-context and --prompt, one recording at a time. The prompt is the names of the Markdown documents of \
+            --corpus, as the server builds it from its knowledge bank. Word error rates are computed after normalising \
+            numbers, amounts and contractions on both sides ("25k" = "25,000" = "twenty five thousand"), overall and \
+            per section of the question file (a comment line of one word, e.g. "# dev", starts a section). --turns \
+            also answers each transcript of the first combination with the built-in answerer over --corpus and speaks \
             the answer, timing whole voice turns.
-            Example: omnifin bench voice --questions Benchmarks/voice/spoken.txt --section dev --beams 1,5 --audio-context 384,512,1500
+
+            Example:
+              omnifin bench voice --questions Benchmarks/voice/spoken.txt \\
+                --section dev --beams 1,5 --audio-context 384,512,1500
             """
     )
 

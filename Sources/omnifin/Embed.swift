@@ -22,10 +22,13 @@ struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Embed texts with the built-in all-MiniLM-L6-v2 model into an .fvecs file.",
         discussion: """
-            The input is a .tsv (texts in the second column) or a .jsonl (a "text" field per line). The output holds one
-            L2-normalised 384-d vector per text, in input order (TEXMEX .fvecs). Example, the 100k benchmark base set:
-              omnifin embed --input ../shared/data/ann/pypi-minilm-100k/texts.tsv --output var/base.fvecs
-            The model is fetched by `make model` into OMNIFIN_MODEL_DIR (default ~/.cache/omnifin/models/all-MiniLM-L6-v2).
+            The input is a .tsv (texts in the second column) or a .jsonl (a "text" field per line). The output holds one \
+            L2-normalised 384-d vector per text, in input order (TEXMEX .fvecs). The model is fetched by `make model` \
+            into OMNIFIN_MODEL_DIR (default ~/.cache/omnifin/models/all-MiniLM-L6-v2).
+
+            Example, the 100k benchmark base set:
+              omnifin embed --input ../shared/data/ann/pypi-minilm-100k/texts.tsv \\
+                --output var/base.fvecs
             """
     )
 
@@ -54,8 +57,11 @@ struct BenchEmbed: ParsableCommand {
         commandName: "embed",
         abstract: "Measure the built-in embedder's throughput (texts/s and tokens/s).",
         discussion: """
-            Example: omnifin bench embed --input ../shared/data/scifact/corpus.jsonl --limit 300 --threads 2
             `make bench-embed` runs it beside sentence-transformers on the same texts and threads.
+
+            Example:
+              omnifin bench embed --input ../shared/data/scifact/corpus.jsonl \\
+                --limit 300 --threads 2
             """
     )
 

@@ -9,25 +9,29 @@ struct Eval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure retrieval quality on a BEIR dataset: nDCG@10, Recall@100 and MRR@10 per mode.",
         discussion: """
-            Ingests DIR/corpus.jsonl into a temporary knowledge bank (SQLite, the built-in embedder, the same chunking, BM25
-            and fusion as the server), runs DIR/queries.jsonl and scores the rankings against the judgements
-            (DIR/qrels/test.tsv unless --qrels names another file). Documents are ranked by their best passage.
-            Embeddings are cached in ~/.cache/omnifin/embeddings, so a second run embeds nothing.
-            --mode all adds "dense_exact": dense search by exact scan, to show what the HNSW index loses. ms/query includes
+            Ingests DIR/corpus.jsonl into a temporary knowledge bank (SQLite, the built-in embedder, the same chunking, BM25 \
+            and fusion as the server), runs DIR/queries.jsonl and scores the rankings against the judgements \
+            (DIR/qrels/test.tsv unless --qrels names another file). Documents are ranked by their best passage. \
+            Embeddings are cached in ~/.cache/omnifin/embeddings, so a second run embeds nothing. \
+            --mode all adds "dense_exact": dense search by exact scan, to show what the HNSW index loses. ms/query includes \
             embedding the query when it is not cached yet.
-            Example: omnifin eval --beir ../shared/data/scifact --mode all
 
-            With --answers the chat answers instead (the configured generator: the built-in answerer unless
-            OMNIFIN_LLM_BASE_URL and OMNIFIN_CHAT_MODEL are set, or --llm-model / OMNIFIN_LLM_MODEL names a GGUF model
-            for a llama.cpp engine started for the run), each question twice: the first pass, on fresh caches, is
-            scored and timed, the second only timed (--warm-up: after the warm-up a server runs when it starts; a
-            language model gets one pass, plus the time to its first token, tokens per second and the share of cited
-            sentences the claim check removed). Reported overall and per kind: complete answers (every key fact,
-            numbers and currencies normalised), citations of a right document, refusals of unanswerable and off-topic
-            questions, false refusals, near-duplicate and restating sentences, the right document first and in the top
-            five, and answer time p50/p95 cold and warm. --questions reads the --corpus folder into a fresh in-memory
+            Example:
+              omnifin eval --beir ../shared/data/scifact --mode all
+
+            With --answers the chat answers instead (the configured generator: the built-in answerer unless \
+            OMNIFIN_LLM_BASE_URL and OMNIFIN_CHAT_MODEL are set, or --llm-model / OMNIFIN_LLM_MODEL names a GGUF model \
+            for a llama.cpp engine started for the run), each question twice: the first pass, on fresh caches, is \
+            scored and timed, the second only timed (--warm-up: after the warm-up a server runs when it starts; a \
+            language model gets one pass, plus the time to its first token, tokens per second and the share of cited \
+            sentences the claim check removed). Reported overall and per kind: complete answers (every key fact, \
+            numbers and currencies normalised), citations of a right document, refusals of unanswerable and off-topic \
+            questions, false refusals, near-duplicate and restating sentences, the right document first and in the top \
+            five, and answer time p50/p95 cold and warm. --questions reads the --corpus folder into a fresh in-memory \
             knowledge bank; --beir answers the dataset's queries and scores the citations against its judgements.
-            Example: omnifin eval --answers --questions Benchmarks/answers/dev.jsonl --verbose
+
+            Example:
+              omnifin eval --answers --questions Benchmarks/answers/dev.jsonl --verbose
             """
     )
 

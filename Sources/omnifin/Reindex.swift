@@ -8,8 +8,8 @@ struct Reindex: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-embed the knowledge bank with the configured embedding model and rebuild the index.",
         discussion: """
-            Needed after changing OMNIFIN_EMBEDDING_MODEL: start-up reports stored embeddings of another model and keeps
-            dense search off until this has run. Passages keep their chunking; each batch of documents is one
+            Needed after changing OMNIFIN_EMBEDDING_MODEL: start-up reports stored embeddings of another model and keeps \
+            dense search off until this has run. Passages keep their chunking; each batch of documents is one \
             transaction, so an interrupted run can simply be started again. Writes the index snapshot at the end.
             """
     )

@@ -15,30 +15,30 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the Omnifin HTTP server: the REST API over the knowledge bank.",
         discussion: """
-            Configuration comes from the environment (OMNIFIN_HOST, OMNIFIN_PORT, OMNIFIN_DATABASE_URL, OMNIFIN_INDEX_SNAPSHOT,
-            OMNIFIN_MAIL=file:DIR, OMNIFIN_PUBLIC_URL, OMNIFIN_EMBEDDING_MODEL, OMNIFIN_DATA_KEY or OMNIFIN_DATA_KEY_FILE,
-            OMNIFIN_RATE_LIMIT_PER_MINUTE, OMNIFIN_LOGIN_ATTEMPTS_PER_MINUTE, OMNIFIN_REDIS_URL, OMNIFIN_FOLLOW_INTERVAL,
-            OMNIFIN_SNAPSHOT_INTERVAL, OMNIFIN_HNSW_EF_SEARCH); options override it. The defaults serve
-            http://127.0.0.1:8080 from sqlite:var/omnifin.db with the built-in embedder. The first account registered
-            becomes admin; confirmation links are written to var/mail and printed in the log. Message contents are
-            encrypted with the data key (generated into var/data.key on first start when OMNIFIN_DATA_KEY is unset: back it up).
-            --seed DIR loads the Markdown and text files of DIR at start (again and again without duplicates); --demo loads
-            the demo knowledge of corpora/ into an empty knowledge bank (what make run does).
-            Several servers may share one database (replicas behind a load balancer): knowledge written through any of them,
-            or by omnifin ingest, is searchable on all within a second (PostgreSQL notifications, and a look at the change
-            log every OMNIFIN_FOLLOW_INTERVAL seconds, default 2). Give them one OMNIFIN_DATA_KEY and one OMNIFIN_REDIS_URL
-            so that sessions, rate limits and query vectors are shared. The index snapshot is written every
-            OMNIFIN_SNAPSHOT_INTERVAL seconds (default 300) when the knowledge changed, and at shutdown.
-            Voice chat (docs/voice.md): OMNIFIN_STT and OMNIFIN_TTS (builtin, api or none). The built-in recogniser is
-            Whisper run in process (OMNIFIN_WHISPER_MODEL, default ~/.cache/omnifin/models/whisper-base/ggml-base.bin,
-            fetched by make model), prompted with the knowledge bank's names; OMNIFIN_STT_LANGUAGE (default en, or auto),
-            OMNIFIN_STT_BEAM (default 5) and OMNIFIN_STT_CONFIRM_BELOW (the confidence below which a spoken question is
-            shown back to confirm instead of answered, default 0.55).
-            Answers (docs/chat.md): the built-in answerer by default; OMNIFIN_LLM_BASE_URL with OMNIFIN_CHAT_MODEL for an
-            OpenAI-compatible service; or --llm-model / OMNIFIN_LLM_MODEL for a GGUF model that Omnifin runs in its own
-            llama.cpp engine on a loopback port (OMNIFIN_LLAMA_SERVER, default the one make llm builds under
-            ~/.cache/omnifin/llama.cpp; OMNIFIN_LLM_THREADS, default one per core up to 8; OMNIFIN_LLM_CONTEXT, default
-            4096 tokens; OMNIFIN_LLM_QUEUE, default 8 questions waiting, then 503). OMNIFIN_LLM_FALLBACK=builtin answers
+            Configuration comes from the environment (OMNIFIN_HOST, OMNIFIN_PORT, OMNIFIN_DATABASE_URL, OMNIFIN_INDEX_SNAPSHOT, \
+            OMNIFIN_MAIL=file:DIR, OMNIFIN_PUBLIC_URL, OMNIFIN_EMBEDDING_MODEL, OMNIFIN_DATA_KEY or OMNIFIN_DATA_KEY_FILE, \
+            OMNIFIN_RATE_LIMIT_PER_MINUTE, OMNIFIN_LOGIN_ATTEMPTS_PER_MINUTE, OMNIFIN_REDIS_URL, OMNIFIN_FOLLOW_INTERVAL, \
+            OMNIFIN_SNAPSHOT_INTERVAL, OMNIFIN_HNSW_EF_SEARCH); options override it. The defaults serve \
+            http://127.0.0.1:8080 from sqlite:var/omnifin.db with the built-in embedder. The first account registered \
+            becomes admin; confirmation links are written to var/mail and printed in the log. Message contents are \
+            encrypted with the data key (generated into var/data.key on first start when OMNIFIN_DATA_KEY is unset: back it up). \
+            --seed DIR loads the Markdown and text files of DIR at start (again and again without duplicates); --demo loads \
+            the demo knowledge of corpora/ into an empty knowledge bank (what make run does). \
+            Several servers may share one database (replicas behind a load balancer): knowledge written through any of them, \
+            or by omnifin ingest, is searchable on all within a second (PostgreSQL notifications, and a look at the change \
+            log every OMNIFIN_FOLLOW_INTERVAL seconds, default 2). Give them one OMNIFIN_DATA_KEY and one OMNIFIN_REDIS_URL \
+            so that sessions, rate limits and query vectors are shared. The index snapshot is written every \
+            OMNIFIN_SNAPSHOT_INTERVAL seconds (default 300) when the knowledge changed, and at shutdown. \
+            Voice chat (docs/voice.md): OMNIFIN_STT and OMNIFIN_TTS (builtin, api or none). The built-in recogniser is \
+            Whisper run in process (OMNIFIN_WHISPER_MODEL, default ~/.cache/omnifin/models/whisper-base/ggml-base.bin, \
+            fetched by make model), prompted with the knowledge bank's names; OMNIFIN_STT_LANGUAGE (default en, or auto), \
+            OMNIFIN_STT_BEAM (default 5) and OMNIFIN_STT_CONFIRM_BELOW (the confidence below which a spoken question is \
+            shown back to confirm instead of answered, default 0.55). \
+            Answers (docs/chat.md): the built-in answerer by default; OMNIFIN_LLM_BASE_URL with OMNIFIN_CHAT_MODEL for an \
+            OpenAI-compatible service; or --llm-model / OMNIFIN_LLM_MODEL for a GGUF model that Omnifin runs in its own \
+            llama.cpp engine on a loopback port (OMNIFIN_LLAMA_SERVER, default the one make llm builds under \
+            ~/.cache/omnifin/llama.cpp; OMNIFIN_LLM_THREADS, default one per core up to 8; OMNIFIN_LLM_CONTEXT, default \
+            4096 tokens; OMNIFIN_LLM_QUEUE, default 8 questions waiting, then 503). OMNIFIN_LLM_FALLBACK=builtin answers \
             with the built-in answerer when the model fails or is busy.
             """
     )
