@@ -63,6 +63,7 @@ struct ClientProtocolTests {
                 (#"{"model": "omnifin", "messages": [{"role": "user", "content": "x"}], "stream": "yes"}"#, "stream"),
                 (#"{"messages": [{"role": "user", "content": "x"}]}"#, "model"),
                 (#"{"model": "omnifin", "messages": [{"role": "tool", "content": "x", "tool_call_id": "1"}, {"role": "user", "content": "x"}]}"#, "messages.0.role"),
+                (#"{"model": "omnifin", "messages": [{"role": "system", "content": "x"}, {"role": "user", "content": "\#(String(repeating: "word ", count: 1000))"}]}"#, "messages.1.content"),
             ]
             for (body, field) in cases {
                 let refused = try await api.request(.post, "/v1/chat/completions", token: token, json: body)

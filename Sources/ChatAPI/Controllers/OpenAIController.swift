@@ -72,6 +72,8 @@ struct OpenAIController {
         var includeUsage: Bool
         var sources: Bool
         var promptWords: Int
+        /// Where the question is in the request, for errors about it (`messages.3.content`).
+        var questionField: String
     }
 
     /// Reads and checks the body: 400 naming the field for anything Omnifin cannot answer as asked.
@@ -138,7 +140,15 @@ struct OpenAIController {
             guard let options = extra as? [String: Any] else { throw APIError.badRequest("omnifin must be an object: {\"sources\": false}", field: "omnifin") }
             sources = try flag(options["sources"], "omnifin.sources") ?? true
         }
-        return Completion(model: model, question: last.text, history: history, stream: stream, includeUsage: includeUsage, sources: sources, promptWords: words)
+        let questionField = "messages.\(turns.count - 1).content"
+        if case .failure(let error) = Result(catching: { () throws(ChatError) -> String in try Answerer.checked(last.text) }) {
+            var refusal = ErrorMiddleware<AppRequestContext>.map(error)
+            refusal.field = questionField
+            throw refusal
+        }
+        return Completion(
+            model: model, question: last.text, history: history, stream: stream, includeUsage: includeUsage, sources: sources, promptWords: words,
+            questionField: questionField)
     }
 
     static func flag(_ value: Any?, _ field: String) throws -> Bool? {
