@@ -47,6 +47,21 @@ public struct IngestSummary: Sendable, Codable, Equatable {
         self.job = job
         self.source = source
     }
+
+    /// Counts what a write did (or a dry run would do) to one document.
+    /// - Returns: false for a document the writer may not change (counted as skipped).
+    @discardableResult
+    mutating func count(_ change: UpsertOutcome.Change) -> Bool {
+        switch change {
+        case .created: created += 1
+        case .updated, .metadataUpdated: updated += 1
+        case .unchanged: unchanged += 1
+        case .refused:
+            skipped += 1
+            return false
+        }
+        return true
+    }
 }
 
 /// A prune that would delete more than its limit: nothing was written.
@@ -250,14 +265,7 @@ public struct IngestPipeline: Sendable {
         }
 
         if options.dryRun {
-            for change in try await bank.preview(documents, rights: options.rights) {
-                switch change {
-                case .created: summary.created += 1
-                case .updated, .metadataUpdated: summary.updated += 1
-                case .unchanged: summary.unchanged += 1
-                case .refused: summary.skipped += 1
-                }
-            }
+            for change in try await bank.preview(documents, rights: options.rights) { summary.count(change) }
             summary.seconds = (ContinuousClock.now - started).inSeconds
             return summary
         }
@@ -293,12 +301,7 @@ public struct IngestPipeline: Sendable {
                 let end = min(documents.count, position + max(1, options.batchSize))
                 let batch = Array(documents[position..<end])
                 for (document, outcome) in zip(batch, try await bank.upsert(batch, rights: options.rights)) {
-                    switch outcome.change {
-                    case .created: summary.created += 1
-                    case .updated, .metadataUpdated: summary.updated += 1
-                    case .unchanged: summary.unchanged += 1
-                    case .refused:
-                        summary.skipped += 1
+                    if !summary.count(outcome.change) {
                         summary.errors.append(
                             .init(file: source, line: nil, message: "record \(document.externalID ?? document.title): a document with this identity exists that you may not change"))
                     }

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// What a reader found: records in reading order, and the records it had to skip, with why.
 public struct ReadResult: Sendable {
@@ -194,10 +195,7 @@ public enum SalesforceReader {
 /// JSON values as `JSONSerialization` hands them over.
 enum JSONValues {
     /// `true`/`false` (a boolean number, not 0 or 1).
-    static func bool(_ value: Any) -> Bool? {
-        guard let number = value as? NSNumber, String(cString: number.objCType) == "c" else { return nil }
-        return number.boolValue
-    }
+    static func bool(_ value: Any) -> Bool? { StoredJSON.bool(value) }
 
     /// A scalar as text; `nil` for null, empty strings, empty lists and objects.
     static func text(_ value: Any) -> String? {

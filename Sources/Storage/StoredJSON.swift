@@ -52,3 +52,13 @@ public enum StoredJSON {
         return fractional.date(from: text) ?? ISO8601DateFormatter().date(from: text)
     }
 }
+
+extension StoredJSON {
+    /// A JSON boolean as `JSONSerialization` hands it over: `true`/`false` is an NSNumber of type `c`, never the
+    /// numbers 0 or 1 (which bridge to `Bool` too); `nil` for anything else.
+    public static func bool(_ value: Any) -> Bool? {
+        guard let number = value as? NSNumber, String(cString: number.objCType) == "c" else { return nil }
+        return number.boolValue
+    }
+}
+

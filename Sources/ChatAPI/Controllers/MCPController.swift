@@ -176,7 +176,7 @@ struct MCPController {
             let query = try text("query")!
             var k = 5
             if let value = arguments["k"] {
-                guard let number = value as? Int, JSONValueFlag.bool(value) == nil, (1...20).contains(number) else {
+                guard let number = value as? Int, StoredJSON.bool(value) == nil, (1...20).contains(number) else {
                     throw RPCError(code: -32602, message: "k must be a whole number from 1 to 20")
                 }
                 k = number

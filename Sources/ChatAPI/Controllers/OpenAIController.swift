@@ -85,7 +85,7 @@ struct OpenAIController {
             if let list = object[field] as? [Any], list.isEmpty { continue }
             throw APIError.badRequest(why, field: field)
         }
-        if let logprobs = object["logprobs"], JSONValueFlag.isTrue(logprobs) { throw APIError.badRequest("logprobs are not supported", field: "logprobs") }
+        if let logprobs = object["logprobs"], StoredJSON.bool(logprobs) == true { throw APIError.badRequest("logprobs are not supported", field: "logprobs") }
         if object["top_logprobs"] != nil && !(object["top_logprobs"] is NSNull) { throw APIError.badRequest("top_logprobs are not supported", field: "top_logprobs") }
         if let n = object["n"], !(n is NSNull) {
             guard let count = n as? Int, count == 1 else { throw APIError.badRequest("n must be 1: Omnifin gives one grounded answer", field: "n") }
@@ -153,7 +153,7 @@ struct OpenAIController {
 
     static func flag(_ value: Any?, _ field: String) throws -> Bool? {
         guard let value, !(value is NSNull) else { return nil }
-        guard let flag = JSONValueFlag.bool(value) else { throw APIError.badRequest("\(field) must be true or false", field: field) }
+        guard let flag = StoredJSON.bool(value) else { throw APIError.badRequest("\(field) must be true or false", field: field) }
         return flag
     }
 
@@ -340,14 +340,4 @@ struct OpenAIController {
             try await writer.finish(nil)
         }
     }
-}
-
-/// JSON booleans as `JSONSerialization` hands them over (`true` is an NSNumber of type `c`, never 1).
-enum JSONValueFlag {
-    static func bool(_ value: Any) -> Bool? {
-        guard let number = value as? NSNumber, String(cString: number.objCType) == "c" else { return nil }
-        return number.boolValue
-    }
-
-    static func isTrue(_ value: Any) -> Bool { bool(value) == true }
 }
